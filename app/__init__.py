@@ -1,0 +1,35 @@
+"""Xiaoneng (效能测评): public-satisfaction surveys and complaint intake for 机关效能建设考核."""
+import os
+
+from flask import Flask
+
+from app import config, db
+
+
+def create_app(test_config=None):
+    """Application factory; the instance folder may be moved with XN_INSTANCE_PATH."""
+    instance_path = os.environ.get("XN_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+        template_folder="../templates",
+    )
+    config.load(app, test_config)
+    db.init_app(app)
+    _register_blueprints(app)
+    from app import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app):
+    from app.views import bp as core_bp
+    from app.auth import bp as auth_bp
+    from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
+    from surveys.views import bp as surveys_bp
+
+    for blueprint in (core_bp, auth_bp, admin_bp, api_bp, surveys_bp):
+        app.register_blueprint(blueprint)

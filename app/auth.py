@@ -1,0 +1,87 @@
+"""Staff sign-in, sign-out, password change and the role guard."""
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from app.extensions import db, login_manager
+from app.models import User
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+@login_manager.user_loader
+def _load_user(user_id):
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def role_required(*roles):
+    """Allow only signed-in staff holding one of `roles`; others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired(message="请输入用户名"), Length(max=64)])
+    password = PasswordField("密码", validators=[DataRequired(message="请输入密码"), Length(max=200)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("当前密码", validators=[DataRequired(message="请输入当前密码")])
+    new = PasswordField("新密码", validators=[DataRequired(), Length(min=10, max=200, message="新密码至少10位")])
+    confirm = PasswordField("确认新密码", validators=[EqualTo("new", message="两次输入的新密码不一致")])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip()))
+        if user is None or not user.active or not user.check_password(form.password.data):
+            flash("用户名或密码不正确。", "error")
+            return render_template("auth/login.html", form=form), 401
+        login_user(user)
+        if user.must_change_password:
+            return redirect(url_for("auth.change_password"))
+        return redirect(_safe_next() or url_for("core.dashboard"))
+    return render_template("auth/login.html", form=form)
+
+
+def _safe_next():
+    target = request.args.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else None
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    return redirect(url_for("core.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append("当前密码不正确")
+            return render_template("auth/password.html", form=form), 400
+        current_user.set_password(form.new.data)
+        current_user.must_change_password = False
+        flash("密码已修改。", "success")
+        return redirect(url_for("core.dashboard"))
+    return render_template("auth/password.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,13 @@
+"""Local time for rules stated in Beijing time (campaign dates, deadlines)."""
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_now():
+    return datetime.now(timezone.utc).astimezone(SHANGHAI)
+
+
+def local_today():
+    return local_now().date()

@@ -1,0 +1,56 @@
+"""Database wiring: extensions, SQLite pragmas and the request-boundary commit."""
+import os
+
+from sqlalchemy import event
+
+from app.extensions import csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def init_app(app):
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    app.after_request(_commit_request)
+
+
+def configure_sqlite(engine):
+    """WAL, foreign keys, and transactions that take the write lock at BEGIN.
+
+    pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; we
+    emit BEGIN IMMEDIATE ourselves so that two writers queue instead of one
+    failing late with "database is locked".
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _commit_request(response):
+    """One commit per request, at its boundary; a refused request stores nothing.
+
+    Unhandled errors never reach here: Flask-SQLAlchemy rolls back when the
+    request's session is removed.
+    """
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response

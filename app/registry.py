@@ -1,0 +1,119 @@
+"""Unit registry: parse the published unit list, import and export it as CSV."""
+import csv
+import io
+import os
+import re
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Unit
+
+DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
+ANHUI_LIST = os.path.join(DATA_DIR, "anhui-2012-units.txt")
+ANHUI_CSV = os.path.join(DATA_DIR, "anhui-2012-units.csv")
+
+CSV_COLUMNS = ("code", "name", "category")
+_NUMERALS = "一二三四五六七八九"
+_HEADER = re.compile(r"第([一二三四五六七八九])类[::](\S+?)[((](\d+)个[))]")
+
+
+class RegistryError(ValueError):
+    """A unit list that cannot be loaded; the message names the row."""
+
+
+def parse_unit_list(text):
+    """Parse a 分类名单 into [(category, category_name, [unit names])].
+
+    Names are separated by 、 except inside parentheses (省政府外办(侨办、港澳办)),
+    and a list may be broken across lines by a page break, so each category's
+    text is joined before splitting.
+    """
+    headers = list(_HEADER.finditer(text))
+    groups = []
+    for i, match in enumerate(headers):
+        end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
+        body = "".join(text[match.end():end].split()).rstrip("。")
+        names = _split_names(body)
+        expected = int(match.group(3))
+        if len(names) != expected:
+            raise RegistryError(f"第{match.group(1)}类应有{expected}个单位,解析得到{len(names)}个")
+        groups.append((_NUMERALS.index(match.group(1)) + 1, match.group(2), names))
+    return groups
+
+
+def _split_names(body):
+    names, depth, current = [], 0, []
+    for char in body:
+        if char in "((":
+            depth += 1
+        elif char in "))":
+            depth -= 1
+        if char == "、" and depth == 0:
+            names.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if current:
+        names.append("".join(current))
+    return [name for name in names if name]
+
+
+def assign_codes(groups, prefix="A"):
+    """Stable codes: region prefix, category digit, two-digit position (A101 …)."""
+    return [
+        {"code": f"{prefix}{category}{position:02d}", "name": name, "category": category}
+        for category, _label, names in groups
+        for position, name in enumerate(names, start=1)
+    ]
+
+
+def read_csv(stream):
+    """Read `code,name,category` rows, checking every row before anything is stored."""
+    reader = csv.DictReader(stream)
+    missing = set(CSV_COLUMNS) - set(reader.fieldnames or ())
+    if missing:
+        raise RegistryError(f"CSV 缺少列:{', '.join(sorted(missing))}")
+    rows, seen = [], set()
+    for line, row in enumerate(reader, start=2):
+        code, name = (row["code"] or "").strip(), (row["name"] or "").strip()
+        category = (row["category"] or "").strip()
+        if not code or not name:
+            raise RegistryError(f"第{line}行:单位代码和名称不能为空")
+        if not category.isdigit() or not 1 <= int(category) <= 9:
+            raise RegistryError(f"第{line}行:单位类别应为1至9的数字,而不是“{category}”")
+        if code in seen:
+            raise RegistryError(f"第{line}行:单位代码 {code} 重复")
+        seen.add(code)
+        rows.append({"code": code, "name": name, "category": int(category)})
+    return rows
+
+
+def import_units(rows):
+    """Insert new units and update changed ones by code; never deletes. Flushes only."""
+    existing = {unit.code: unit for unit in db.session.scalars(sa.select(Unit))}
+    created = updated = 0
+    for row in rows:
+        unit = existing.get(row["code"])
+        if unit is None:
+            db.session.add(Unit(**row))
+            created += 1
+        elif (unit.name, unit.category) != (row["name"], row["category"]):
+            unit.name, unit.category = row["name"], row["category"]
+            updated += 1
+    db.session.flush()
+    return created, updated
+
+
+def export_csv():
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for unit in db.session.scalars(sa.select(Unit).order_by(Unit.category, Unit.code)):
+        writer.writerow((unit.code, unit.name, unit.category))
+    return out.getvalue()
+
+
+def load_default_units():
+    with open(ANHUI_CSV, encoding="utf-8") as fh:
+        return import_units(read_csv(fh))

@@ -1,0 +1,56 @@
+"""Site pages: home, staff dashboard, error pages."""
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+bp = Blueprint("core", __name__)
+
+ERROR_MESSAGES = {
+    400: "请求有误,请检查后重试。",
+    403: "您没有权限访问该页面。",
+    404: "页面不存在或已被移除。",
+    405: "不支持该操作。",
+    409: "操作冲突,请刷新页面后重试。",
+    413: "提交的内容过大。",
+    429: "操作太频繁,请稍后再试。",
+}
+
+
+@bp.route("/")
+def index():
+    return render_template("index.html")
+
+
+# (endpoint, label, roles allowed): the staff dashboard's menu, one line per page.
+DASHBOARD_LINKS = [
+    ("survey_admin.counts", "测评进度(各单位答卷数)", ("admin", "statistician")),
+    ("survey_admin.campaigns", "测评活动与问卷", ("admin",)),
+    ("survey_admin.paper_entry", "录入纸质问卷", ("admin", "statistician")),
+    ("admin.units", "被考核单位与服务窗口", ("admin",)),
+    ("admin.users", "工作人员账号", ("admin",)),
+]
+
+
+@bp.route("/staff")
+@login_required
+def dashboard():
+    links = [
+        (endpoint, label) for endpoint, label, roles in DASHBOARD_LINKS
+        if current_user.role in roles and endpoint in current_app.view_functions
+    ]
+    return render_template("dashboard.html", user=current_user, links=links)
+
+
+@bp.app_errorhandler(CSRFError)
+def _csrf_error(error):
+    return render_template("error.html", code=400, message="页面已过期或来源不明,请刷新页面后重新提交。"), 400
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(error):
+    if request.path.startswith("/api/"):
+        return {"error": ERROR_MESSAGES.get(error.code, error.name)}, error.code
+    message = ERROR_MESSAGES.get(error.code, error.description)
+    return render_template("error.html", code=error.code, message=message), error.code

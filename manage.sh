@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Set-up and everyday commands. `./manage.sh run` serves the app; `./manage.sh test` runs every test.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+
+ensure_venv() {  # $1: requirements file; reinstalls only when it changed
+    [ -x .venv/bin/python ] || "$PY" -m venv .venv
+    local stamp=".venv/.installed-$(basename "$1")"
+    if [ ! -f "$stamp" ] || ! cmp -s "$1" "$stamp"; then
+        .venv/bin/pip install --quiet --disable-pip-version-check -r "$1"
+        cp "$1" "$stamp"
+    fi
+}
+
+ensure_system_packages() {  # Chromium, CJK fonts and Pango for browser tests and PDFs
+    local missing=()
+    command -v chromium >/dev/null || missing+=(chromium)
+    fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei fonts-wqy-zenhei)
+    ldconfig -p 2>/dev/null | grep -q libpangoft2 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+    command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "warning: missing system packages (${missing[*]}); browser and PDF tests will be skipped" >&2
+    fi
+}
+
+case "${1:-run}" in
+    run)
+        ensure_venv requirements.txt
+        .venv/bin/flask --app wsgi init
+        exec .venv/bin/flask --app wsgi run --host 127.0.0.1 --port "${PORT:-5000}"
+        ;;
+    test)
+        shift || true
+        ensure_venv requirements-dev.txt
+        ensure_system_packages
+        echo "== tests on SQLite"
+        env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
+        if [ -n "${TEST_DATABASE_URL:-}" ]; then
+            echo "== tests on PostgreSQL ($TEST_DATABASE_URL)"
+            .venv/bin/python -m pytest "$@"
+        fi
+        ;;
+    *)
+        echo "usage: ./manage.sh [run|test [pytest args]]" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,188 @@
+"""Survey models: questionnaires (versioned), campaigns, fixed respondents, invitations, responses."""
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models import Unit, Window, utcnow
+
+
+class Group(enum.StrEnum):
+    fixed = "fixed"
+    nonfixed = "nonfixed"
+
+
+GROUP_LABELS = {Group.fixed: "固定服务对象", Group.nonfixed: "非固定服务对象"}
+
+
+class Channel(enum.StrEnum):
+    qr = "qr"
+    link = "link"
+    paper = "paper"
+
+
+CHANNEL_LABELS = {Channel.qr: "扫码", Channel.link: "邀请链接", Channel.paper: "纸质问卷"}
+
+# Stored levels follow the glossary: 5 = 非常满意 … 1 = 非常不满意; NULL = 不了解.
+LEVEL_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+UNKNOWN_LABEL = "不了解"
+
+
+class Questionnaire(db.Model):
+    """问卷: one version of a list of items. A version with answers is never edited."""
+
+    __tablename__ = "questionnaires"
+    __table_args__ = (
+        sa.UniqueConstraint("code", "version"),
+        sa.CheckConstraint("\"group\" IN ('fixed', 'nonfixed')", name="group_known"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(40))
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    group: so.Mapped[str] = so.mapped_column(sa.String(10))
+    title: so.Mapped[str] = so.mapped_column(sa.String(120))
+    intro: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    items: so.Mapped[list["Item"]] = so.relationship(
+        back_populates="questionnaire", order_by="Item.position", cascade="all, delete-orphan"
+    )
+
+
+class Item(db.Model):
+    """题目: one question, with its dimension, weight and whether 不了解 is offered."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        sa.UniqueConstraint("questionnaire_id", "code"),
+        sa.CheckConstraint("weight > 0", name="weight_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"), index=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(40))
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    text: so.Mapped[str] = so.mapped_column(sa.String(300))
+    dimension: so.Mapped[str] = so.mapped_column(sa.String(40))
+    weight: so.Mapped[float] = so.mapped_column(default=1.0)
+    allow_unknown: so.Mapped[bool] = so.mapped_column(default=False)
+    required: so.Mapped[bool] = so.mapped_column(default=True)
+
+    questionnaire: so.Mapped[Questionnaire] = so.relationship(back_populates="items")
+
+
+class Campaign(db.Model):
+    """测评活动: one assessment year's survey round."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (sa.CheckConstraint("closes_on >= opens_on", name="dates_ordered"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    year: so.Mapped[int] = so.mapped_column(index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    opens_on: so.Mapped[date]
+    closes_on: so.Mapped[date]
+    fixed_questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
+    nonfixed_questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    fixed_questionnaire: so.Mapped[Questionnaire] = so.relationship(foreign_keys=[fixed_questionnaire_id])
+    nonfixed_questionnaire: so.Mapped[Questionnaire] = so.relationship(foreign_keys=[nonfixed_questionnaire_id])
+
+    def questionnaire_for(self, group):
+        return self.fixed_questionnaire if group == Group.fixed else self.nonfixed_questionnaire
+
+    def is_open_on(self, day):
+        return self.opens_on <= day <= self.closes_on
+
+
+class FixedRespondent(db.Model):
+    """固定服务对象: an enterprise, body or person on a unit's registered list."""
+
+    __tablename__ = "fixed_respondents"
+    __table_args__ = (sa.UniqueConstraint("unit_id", "name"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20), default="enterprise")
+    contact: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
+
+    unit: so.Mapped[Unit] = so.relationship()
+
+
+class Invitation(db.Model):
+    """邀请码: a single-use token; only its SHA-256 is stored."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "fixed_respondent_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    fixed_respondent_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("fixed_respondents.id"))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    used_at: so.Mapped[datetime | None]
+
+    campaign: so.Mapped[Campaign] = so.relationship()
+    fixed_respondent: so.Mapped[FixedRespondent] = so.relationship()
+
+
+class Response(db.Model):
+    """答卷: one submitted questionnaire.
+
+    A non-fixed response carries no token, account or address: only a salted
+    hash of client address and browser, for screening of stuffing.
+    """
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        sa.CheckConstraint("\"group\" IN ('fixed', 'nonfixed')", name="group_known"),
+        sa.CheckConstraint("channel IN ('qr', 'link', 'paper')", name="channel_known"),
+        sa.CheckConstraint("\"group\" = 'fixed' OR invitation_id IS NULL", name="nonfixed_has_no_invitation"),
+        sa.Index("ix_responses_rate_limit", "window_id", "client_hash", "submitted_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    public_id: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    window_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("windows.id"))
+    group: so.Mapped[str] = so.mapped_column(sa.String(10))
+    questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
+    channel: so.Mapped[str] = so.mapped_column(sa.String(10))
+    comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    started_at: so.Mapped[datetime | None]
+    submitted_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    client_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # Unique: the database itself refuses a second response on one invitation.
+    invitation_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("invitations.id"), unique=True)
+    entered_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    unit: so.Mapped[Unit] = so.relationship()
+    window: so.Mapped[Window | None] = so.relationship()
+    questionnaire: so.Mapped[Questionnaire] = so.relationship()
+    answers: so.Mapped[list["Answer"]] = so.relationship(back_populates="response", cascade="all, delete-orphan")
+
+    @property
+    def duration_s(self):
+        if self.started_at is None:
+            return None
+        return (self.submitted_at - self.started_at).total_seconds()
+
+
+class Answer(db.Model):
+    """One item's answer; level NULL means 不了解 (left out of scoring)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (sa.CheckConstraint("level IS NULL OR level BETWEEN 1 AND 5", name="level_range"),)
+
+    response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("responses.id"), primary_key=True)
+    item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id"), primary_key=True)
+    level: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+
+    response: so.Mapped[Response] = so.relationship(back_populates="answers")
+    item: so.Mapped[Item] = so.relationship()

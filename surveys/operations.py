@@ -1,0 +1,197 @@
+"""Survey rules and writes. Operations flush; the request boundary commits."""
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Unit, Window, utcnow
+from surveys.models import Answer, Campaign, FixedRespondent, Group, Invitation, Item, Questionnaire, Response
+
+
+class SurveyError(Exception):
+    """A refused survey action; `status` is the HTTP status a view should answer with."""
+
+    status = 400
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+def client_hash(secret, campaign_id, address, user_agent):
+    """Salted, keyed hash of client address and browser: finds stuffing, stores no address."""
+    message = f"{campaign_id}|{address}|{user_agent}".encode()
+    return hmac.new(f"client-hash:{secret}".encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def current_campaign(today):
+    """The campaign open today, else the most recent one (to say it is closed)."""
+    stmt = sa.select(Campaign).order_by(Campaign.opens_on.desc())
+    campaigns = db.session.scalars(stmt).all()
+    for campaign in campaigns:
+        if campaign.is_open_on(today):
+            return campaign
+    return campaigns[0] if campaigns else None
+
+
+def active_window(code):
+    window = db.session.scalar(sa.select(Window).where(Window.code == code))
+    if window is None or not window.active or not window.unit.active:
+        raise SurveyError("未找到该服务窗口,请核对二维码。", 404)
+    return window
+
+
+def check_open(campaign, today):
+    if campaign is None or not campaign.is_open_on(today):
+        raise SurveyError("本年度服务对象测评当前未开放,感谢您的关注。", 403)
+
+
+def check_rate_limit(window, digest, limit, minutes):
+    """Refuse a non-fixed submission past `limit` per client and window in `minutes`."""
+    since = utcnow() - timedelta(minutes=minutes)
+    stmt = sa.select(sa.func.count(Response.id)).where(
+        Response.window_id == window.id, Response.client_hash == digest, Response.submitted_at >= since
+    )
+    if db.session.scalar(stmt) >= limit:
+        raise SurveyError("您提交得太频繁了,请稍后再试。", 429)
+
+
+def validate_levels(questionnaire, levels):
+    """Check a mapping item_id -> level (1-5) or None (不了解); returns a clean dict."""
+    clean = {}
+    for item in questionnaire.items:
+        level = levels.get(item.id)
+        if level is None:
+            if item.required and not item.allow_unknown:
+                raise SurveyError(f"请回答:{item.text}")
+            clean[item.id] = None
+        elif level not in (1, 2, 3, 4, 5):
+            raise SurveyError(f"“{item.text}”的答案无效。")
+        else:
+            clean[item.id] = level
+    return clean
+
+
+def submit_response(*, campaign, unit, group, channel, levels, comment="", window=None,
+                    started_at=None, digest=None, invitation=None, entered_by=None):
+    """Store one response with its answers. Flushes only."""
+    questionnaire = campaign.questionnaire_for(group)
+    clean = validate_levels(questionnaire, levels)
+    response = Response(
+        public_id=uuid.uuid4().hex, campaign_id=campaign.id, unit_id=unit.id,
+        window_id=window.id if window else None, group=str(group), questionnaire_id=questionnaire.id,
+        channel=str(channel), comment=comment.strip(), started_at=started_at, submitted_at=utcnow(),
+        client_hash=digest, invitation_id=invitation.id if invitation else None,
+        entered_by_id=entered_by.id if entered_by else None,
+    )
+    response.answers = [Answer(item_id=item_id, level=level) for item_id, level in clean.items()]
+    db.session.add(response)
+    db.session.flush()
+    return response
+
+
+def find_invitation(raw_token):
+    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_hash == token_hash(raw_token)))
+    if invitation is None:
+        raise SurveyError("邀请码无效,请核对邀请链接。", 404)
+    if invitation.used_at is not None:
+        raise SurveyError("该邀请码已使用,每位固定服务对象只能评价一次。感谢您的参与。", 409)
+    return invitation
+
+
+def redeem_invitation(invitation):
+    """Mark the invitation used in one conditional update; a lost race raises 409."""
+    result = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise SurveyError("该邀请码已使用,每位固定服务对象只能评价一次。感谢您的参与。", 409)
+
+
+def submit_invited_response(invitation, levels, comment, started_at):
+    redeem_invitation(invitation)
+    fixed = invitation.fixed_respondent
+    return submit_response(
+        campaign=invitation.campaign, unit=fixed.unit, group=Group.fixed, channel="link",
+        levels=levels, comment=comment, started_at=started_at, invitation=invitation,
+    )
+
+
+def issue_invitations(campaign, unit):
+    """Create a token for each listed respondent without one; returns [(respondent, token)].
+
+    The raw token exists only in this return value: it is shown once to the admin.
+    """
+    invited = set(db.session.scalars(
+        sa.select(Invitation.fixed_respondent_id).where(Invitation.campaign_id == campaign.id)
+    ))
+    issued = []
+    for respondent in db.session.scalars(
+        sa.select(FixedRespondent).where(FixedRespondent.unit_id == unit.id).order_by(FixedRespondent.id)
+    ):
+        if respondent.id in invited:
+            continue
+        token = secrets.token_urlsafe(24)  # 192 bits
+        db.session.add(Invitation(campaign_id=campaign.id, fixed_respondent_id=respondent.id,
+                                  token_hash=token_hash(token)))
+        issued.append((respondent, token))
+    db.session.flush()
+    return issued
+
+
+def response_counts(campaign):
+    """{unit_id: {"fixed": n, "nonfixed": n}} for the live dashboard."""
+    stmt = (
+        sa.select(Response.unit_id, Response.group, sa.func.count(Response.id))
+        .where(Response.campaign_id == campaign.id)
+        .group_by(Response.unit_id, Response.group)
+    )
+    counts = {}
+    for unit_id, group, n in db.session.execute(stmt):
+        counts.setdefault(unit_id, {"fixed": 0, "nonfixed": 0})[group] = n
+    return counts
+
+
+def has_responses(questionnaire):
+    stmt = sa.select(Response.id).where(Response.questionnaire_id == questionnaire.id).limit(1)
+    return db.session.scalar(stmt) is not None
+
+
+def revise_questionnaire(questionnaire, items):
+    """Apply new item definitions; a questionnaire with answers gets a new version instead.
+
+    `items` is a list of dicts (code, text, dimension, weight, allow_unknown).
+    Returns the questionnaire now in force; campaigns using the old one move to it.
+    """
+    if not has_responses(questionnaire):
+        questionnaire.items = [Item(position=i, **spec) for i, spec in enumerate(items)]
+        db.session.flush()
+        return questionnaire
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Questionnaire.version)).where(Questionnaire.code == questionnaire.code)
+    )
+    revised = Questionnaire(code=questionnaire.code, version=latest + 1, group=questionnaire.group,
+                            title=questionnaire.title, intro=questionnaire.intro)
+    revised.items = [Item(position=i, **spec) for i, spec in enumerate(items)]
+    db.session.add(revised)
+    db.session.flush()
+    column = Campaign.fixed_questionnaire_id if questionnaire.group == Group.fixed else Campaign.nonfixed_questionnaire_id
+    db.session.execute(sa.update(Campaign).where(column == questionnaire.id).values({column: revised.id}))
+    return revised
+
+
+def units_by_code():
+    return {unit.code: unit for unit in db.session.scalars(sa.select(Unit))}

@@ -1,0 +1,130 @@
+"""Citizen-facing survey pages: /s/<window> (non-fixed) and /i/<token> (fixed)."""
+from datetime import timezone
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from app.clock import local_today as _today
+from app.extensions import csrf
+from app.scheme import current_scheme
+from surveys import operations as ops
+from surveys.forms import build_questionnaire_form
+from surveys.models import Group
+
+bp = Blueprint("surveys", __name__)
+
+CSRF_EXPIRED = "页面停留时间过长,安全校验已过期。您的选择已保留,请再次点击“提交”。"
+
+
+def _ticket_serializer():
+    return URLSafeTimedSerializer(current_app.secret_key, salt="survey-ticket")
+
+
+def _started_at(form):
+    """When the form was first shown, from a signed ticket; None if absent or forged."""
+    try:
+        _, signed_at = _ticket_serializer().loads(form.ticket.data or "", return_timestamp=True)
+    except BadSignature:
+        return None
+    return signed_at.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _comment_max():
+    return current_scheme()["intake"]["comment_max_chars"]
+
+
+def _render_form(form, status=200, **context):
+    if not form.ticket.data:
+        form.ticket.data = _ticket_serializer().dumps("t")
+    return render_template("surveys/questionnaire.html", form=form, comment_max=_comment_max(), **context), status
+
+
+def _form_errors_status(form):
+    """Explain a stale or foreign CSRF token kindly; the answers stay in the form."""
+    return CSRF_EXPIRED if "csrf_token" in form.errors else None
+
+
+@bp.route("/s/<window_code>", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own token so that an expired one keeps the answers
+def window_survey(window_code):
+    try:
+        window = ops.active_window(window_code)
+        campaign = ops.current_campaign(_today())
+        ops.check_open(campaign, _today())
+    except ops.SurveyError as error:
+        return _refusal(error, request.method == "GET" and error.status == 403)
+    questionnaire = campaign.questionnaire_for(Group.nonfixed)
+    form = build_questionnaire_form(questionnaire, _comment_max())
+    context = {"questionnaire": questionnaire, "unit": window.unit, "window": window}
+    if request.method == "GET":
+        return _render_form(form, **context)
+    if not form.validate():
+        return _render_form(form, 400, notice=_form_errors_status(form), **context)
+    digest = ops.client_hash(current_app.secret_key, campaign.id, request.remote_addr,
+                             request.user_agent.string)
+    intake = current_scheme()["intake"]
+    try:
+        ops.check_rate_limit(window, digest, intake["nonfixed_rate_limit"], intake["nonfixed_rate_window_minutes"])
+        ops.submit_response(campaign=campaign, unit=window.unit, window=window, group=Group.nonfixed,
+                            channel="qr", levels=form.levels(), comment=form.comment.data or "",
+                            started_at=_started_at(form), digest=digest)
+    except ops.SurveyError as error:
+        return _render_form(form, error.status, notice=error.message, **context)
+    return redirect(url_for("surveys.thanks", unit=window.unit.code, window=window.code))
+
+
+@bp.route("/i/<token>")
+def open_invitation(token):
+    """Move the token into the session and drop it from the URL, so it leaks nowhere."""
+    session["invitation"] = token[:100]
+    response = redirect(url_for("surveys.invited_survey"))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+@csrf.exempt  # checked by the form itself, as above
+def invited_survey():
+    token = session.get("invitation")
+    if not token:
+        return _refusal(ops.SurveyError("请通过邀请链接或二维码进入问卷。", 404))
+    try:
+        invitation = ops.find_invitation(token)
+        ops.check_open(invitation.campaign, _today())
+    except ops.SurveyError as error:
+        return _refusal(error, request.method == "GET" and error.status == 403)
+    campaign, unit = invitation.campaign, invitation.fixed_respondent.unit
+    questionnaire = campaign.questionnaire_for(Group.fixed)
+    form = build_questionnaire_form(questionnaire, _comment_max())
+    context = {"questionnaire": questionnaire, "unit": unit, "respondent": invitation.fixed_respondent}
+    if request.method == "GET":
+        return _render_form(form, **context)
+    if not form.validate():
+        return _render_form(form, 400, notice=_form_errors_status(form), **context)
+    try:
+        ops.submit_invited_response(invitation, form.levels(), form.comment.data or "", _started_at(form))
+    except ops.SurveyError as error:
+        return _render_form(form, error.status, notice=error.message, **context)
+    session.pop("invitation", None)
+    return redirect(url_for("surveys.thanks", unit=unit.code))
+
+
+@bp.route("/thanks")
+def thanks():
+    unit = ops.units_by_code().get(request.args.get("unit", ""))
+    window_code = request.args.get("window", "")[:40]
+    # The intake form arrives with the complaints issue; until then the link targets its stable path.
+    complaint_url = "/cases/new?" + urlencode({"unit": unit.code if unit else "", "window": window_code})
+    return render_template("surveys/thanks.html", unit=unit, complaint_url=complaint_url)
+
+
+def _refusal(error, ok=False):
+    """A page that says why nothing was stored; a closed campaign viewed is not an error."""
+    return render_template("surveys/refused.html", message=error.message), 200 if ok else error.status
+
+
+@bp.after_request
+def _no_referrer(response):
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response

@@ -1,0 +1,150 @@
+"""Fixtures: one app and database per test session; each test runs inside a
+transaction that is rolled back (requests commit to a SAVEPOINT).
+
+Set TEST_DATABASE_URL (e.g. postgresql://127.0.0.1/test) to run on PostgreSQL.
+Tests marked `isolated` get a fresh database of their own with real commits,
+for concurrency tests that need several connections.
+"""
+import os
+import re
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+from flask.ctx import _cv_app
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from app import create_app
+from app.config import normalise_database_url
+from app.extensions import db
+from tests import factories
+
+TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test-secret-key", "SERVER_NAME": "localhost"}
+
+
+def _database_url(tmp_path_factory, name):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalise_database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp(name) / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory, "db"),
+                      "UPLOAD_FOLDER": str(instance / "uploads")})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    # Test requests share the test's app context (and so `g`): forget the signed-in user each time.
+    @app.before_request
+    def _forget_user():
+        g.pop("_login_user", None)
+
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _app_ctx_id():
+    return id(_cv_app.get(None))
+
+
+@pytest.fixture(autouse=True)
+def _rollback(request, app):
+    """Bind db.session to one outer transaction that the test never commits."""
+    if request.node.get_closest_marker("isolated"):
+        yield
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    original, db.session = db.session, scoped_session(factory, scopefunc=_app_ctx_id)
+    try:
+        with app.app_context():
+            yield
+    finally:
+        db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def isolated_app(tmp_path_factory):
+    """A fresh app and database with real commits (PostgreSQL: a throwaway schema)."""
+    yield from _fresh_app(tmp_path_factory, create_tables=True)
+
+
+@pytest.fixture
+def empty_app(tmp_path_factory):
+    """Like isolated_app, with no tables: for migrations and `flask init`."""
+    yield from _fresh_app(tmp_path_factory, create_tables=False)
+
+
+def _fresh_app(tmp_path_factory, create_tables):
+    url = _database_url(tmp_path_factory, "isolated")
+    options, schema = {}, None
+    if url.startswith("postgresql"):
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        engine.dispose()
+        options = {"connect_args": {"options": f"-csearch_path={schema}"}, "pool_size": 10}
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    if create_tables:
+        with app.app_context():
+            db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if schema:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(app):
+    """Factory fixture: make.unit(), make.window(), make.campaign(), make.user() …"""
+    return factories.Factory(db.session)
+
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_from(html):
+    match = _CSRF.search(html if isinstance(html, str) else html.decode())
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client, make):
+    """Sign a staff user of `role` in on the test client; returns the user."""
+
+    def _login(role="admin", unit=None, password="a-long-test-password"):
+        user = make.user(role=role, unit=unit, password=password)
+        token = csrf_from(client.get("/auth/login").data)
+        response = client.post("/auth/login", data={"username": user.username, "password": password,
+                                                     "csrf_token": token})
+        assert response.status_code == 302, response.data.decode()
+        return user
+
+    return _login
