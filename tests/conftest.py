@@ -20,7 +20,7 @@ from app.config import normalise_database_url
 from app.extensions import db
 from tests import factories
 
-TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test-secret-key", "SERVER_NAME": "localhost"}
+TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test-secret-key"}
 
 
 def _database_url(tmp_path_factory, name):
@@ -148,3 +148,40 @@ def login(client, make):
         return user
 
     return _login
+
+
+@pytest.fixture
+def live_server(isolated_app):
+    """Serve `isolated_app` on a free local port in a thread; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, isolated_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def phone_page():
+    """A Playwright page in headless Chromium at a 390×844 phone viewport."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                      has_touch=True, locale="zh-CN")
+        yield context.new_page()
+        browser.close()
