@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config, db
 
@@ -16,6 +17,10 @@ def create_app(test_config=None):
         template_folder="../templates",
     )
     config.load(app, test_config)
+    if app.config["PROXY_HOPS"]:
+        # Behind a reverse proxy the client address (used for rate limits) is in X-Forwarded-For.
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     _register_blueprints(app)
     from app import cli
