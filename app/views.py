@@ -36,6 +36,12 @@ DASHBOARD_LINKS = [
     ("survey_admin.paper_entry", "录入纸质问卷", ("admin", "statistician")),
     ("admin.units", "被考核单位与服务窗口", ("admin",)),
     ("admin.users", "工作人员账号", ("admin",)),
+    ("case_staff.queue", "投诉咨询件(按期限排序)", ("admin", "handler", "liaison")),
+    ("case_staff.record", "首问登记(电话、来访)", ("admin", "handler", "liaison")),
+    ("case_admin.extensions", "延期审批", ("admin",)),
+    ("case_admin.deduction_list", "超期扣分记录", ("admin", "statistician")),
+    ("case_admin.calendar", "节假日安排(工作日计算)", ("admin",)),
+    ("case_admin.outbox", "通知发件箱", ("admin",)),
 ]
 
 

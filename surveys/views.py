@@ -8,6 +8,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from app.clock import local_today as _today
 from app.extensions import csrf
 from app.scheme import current_scheme
+from complaints.forms import follow_up_phone_field
+from complaints.operations import open_follow_up
 from surveys import operations as ops
 from surveys.forms import build_questionnaire_form
 from surveys.models import Group
@@ -55,7 +57,7 @@ def window_survey(window_code):
     except ops.SurveyError as error:
         return _refusal(error, request.method == "GET" and error.status == 403)
     questionnaire = campaign.questionnaire_for(Group.nonfixed)
-    form = build_questionnaire_form(questionnaire, _comment_max())
+    form = build_questionnaire_form(questionnaire, _comment_max(), extra={"contact_phone": follow_up_phone_field()})
     context = {"questionnaire": questionnaire, "unit": window.unit, "window": window}
     if request.method == "GET":
         return _render_form(form, **context)
@@ -66,11 +68,14 @@ def window_survey(window_code):
     intake = current_scheme()["intake"]
     try:
         ops.check_rate_limit(window, digest, intake["nonfixed_rate_limit"], intake["nonfixed_rate_window_minutes"])
-        ops.submit_response(campaign=campaign, unit=window.unit, window=window, group=Group.nonfixed,
-                            channel="qr", levels=form.levels(), comment=form.comment.data or "",
-                            started_at=_started_at(form), digest=digest)
+        response = ops.submit_response(campaign=campaign, unit=window.unit, window=window, group=Group.nonfixed,
+                                       channel="qr", levels=form.levels(), comment=form.comment.data or "",
+                                       started_at=_started_at(form), digest=digest)
     except ops.SurveyError as error:
         return _render_form(form, error.status, notice=error.message, **context)
+    # A bad rating with a phone number opens a follow-up case; the phone is stored there only.
+    if form.contact_phone.data and any(level in (1, 2) for level in form.levels().values()):
+        open_follow_up(response, form.contact_phone.data)
     return redirect(url_for("surveys.thanks", unit=window.unit.code, window=window.code))
 
 

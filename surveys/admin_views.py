@@ -1,0 +1,378 @@
+"""Staff side of the survey: campaigns, questionnaires, fixed respondents and invitations,
+window QR codes and posters, live counts, and paper entry."""
+import csv
+import io
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint, abort, flash, redirect, render_template, request, session, url_for,
+)
+from flask_login import current_user
+from werkzeug.utils import secure_filename
+from wtforms import SelectChoice
+
+from app.auth import role_required
+from app.clock import local_today
+from app.extensions import db
+from app.models import Unit, Window
+from app.pdf import render_pdf
+from app.scheme import category_names, current_scheme
+from surveys import forms
+from surveys import operations as ops
+from surveys.qr import data_uri, public_url, qr_png, qr_svg
+from surveys.models import (
+    GROUP_LABELS, LEVEL_LABELS, UNKNOWN_LABEL, Campaign, FixedRespondent, Group, Invitation, Questionnaire, Response,
+)
+
+bp = Blueprint("survey_admin", __name__, url_prefix="/admin/surveys")
+
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _window(code):
+    return db.one_or_404(sa.select(Window).where(Window.code == code))
+
+
+def _window_url(window):
+    return public_url("surveys.window_survey", window_code=window.code)
+
+
+# --- Campaigns -------------------------------------------------------------------------------------
+
+@bp.route("/campaigns")
+@role_required("admin")
+def campaigns():
+    rows = db.session.scalars(sa.select(Campaign).order_by(Campaign.opens_on.desc())).all()
+    return render_template("surveys/admin/campaigns.html", campaigns=rows, today=local_today())
+
+
+def _questionnaire_choices(group):
+    stmt = sa.select(Questionnaire).where(Questionnaire.group == group).order_by(
+        Questionnaire.code, Questionnaire.version.desc())
+    return [SelectChoice(str(q.id), f"{q.title}({q.code} 第{q.version}版)") for q in db.session.scalars(stmt)]
+
+
+def _questionnaire(choice):
+    return db.session.get(Questionnaire, int(choice)) if (choice or "").isdigit() else None
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@role_required("admin")
+def campaign_new():
+    return _campaign_page(None)
+
+
+@bp.route("/campaigns/<int:campaign_id>", methods=["GET", "POST"])
+@role_required("admin")
+def campaign_edit(campaign_id):
+    return _campaign_page(db.get_or_404(Campaign, campaign_id))
+
+
+def _campaign_page(campaign):
+    form = forms.CampaignForm(obj=campaign)
+    form.fixed_questionnaire.choices = _questionnaire_choices(Group.fixed)
+    form.nonfixed_questionnaire.choices = _questionnaire_choices(Group.nonfixed)
+    if campaign is not None and not form.is_submitted():
+        form.fixed_questionnaire.data = str(campaign.fixed_questionnaire_id)
+        form.nonfixed_questionnaire.data = str(campaign.nonfixed_questionnaire_id)
+    context = {"form": form, "campaign": campaign}
+    if not form.is_submitted():
+        return render_template("surveys/admin/campaign_form.html", **context)
+    if not form.validate():
+        return render_template("surveys/admin/campaign_form.html", **context), 400
+    try:
+        saved = ops.save_campaign(
+            campaign, year=form.year.data, name=form.name.data, opens_on=form.opens_on.data,
+            closes_on=form.closes_on.data,
+            fixed_questionnaire=_questionnaire(form.fixed_questionnaire.data),
+            nonfixed_questionnaire=_questionnaire(form.nonfixed_questionnaire.data),
+        )
+    except ops.SurveyError as error:
+        return render_template("surveys/admin/campaign_form.html", notice=error.message, **context), error.status
+    flash(f"已保存测评活动“{saved.name}”。", "success")
+    return redirect(url_for("survey_admin.campaigns"))
+
+
+# --- Questionnaires --------------------------------------------------------------------------------
+
+@bp.route("/questionnaires")
+@role_required("admin")
+def questionnaires():
+    rows = db.session.scalars(sa.select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version.desc())).all()
+    answered = set(db.session.scalars(sa.select(Response.questionnaire_id).distinct()))
+    used_by = {}
+    for campaign in db.session.scalars(sa.select(Campaign).order_by(Campaign.opens_on.desc())):
+        for q_id in (campaign.fixed_questionnaire_id, campaign.nonfixed_questionnaire_id):
+            used_by.setdefault(q_id, []).append(campaign)
+    latest = {q.code: q.version for q in reversed(rows)}
+    return render_template("surveys/admin/questionnaires.html", questionnaires=rows, answered=answered,
+                           used_by=used_by, latest=latest, groups=GROUP_LABELS)
+
+
+@bp.route("/questionnaires/new", methods=["GET", "POST"])
+@role_required("admin")
+def questionnaire_new():
+    form = forms.QuestionnaireEditForm()
+    if not form.is_submitted():
+        for _ in range(5):
+            form.items.append_entry()
+    return _questionnaire_page(form, None)
+
+
+@bp.route("/questionnaires/<int:questionnaire_id>", methods=["GET", "POST"])
+@role_required("admin")
+def questionnaire_edit(questionnaire_id):
+    questionnaire = db.get_or_404(Questionnaire, questionnaire_id)
+    if request.method == "POST":
+        form = forms.QuestionnaireEditForm()
+    else:
+        rows = [{"position": i + 1, "code": item.code, "text": item.text, "dimension": item.dimension,
+                 "weight": item.weight, "allow_unknown": item.allow_unknown}
+                for i, item in enumerate(questionnaire.items)]
+        form = forms.QuestionnaireEditForm(data={"title": questionnaire.title, "items": rows})
+        for _ in range(3):
+            form.items.append_entry()
+    del form.code, form.group  # fixed once created: a version keeps its code and group
+    return _questionnaire_page(form, questionnaire)
+
+
+def _questionnaire_page(form, questionnaire):
+    context = {
+        "form": form, "questionnaire": questionnaire, "groups": GROUP_LABELS,
+        "is_latest": questionnaire is None or questionnaire.version == ops.latest_version(questionnaire.code),
+        "answered": questionnaire is not None and ops.has_responses(questionnaire),
+        "dimensions": ("服务态度", "办事效率", "依法行政", "廉洁自律", "总体评价"),
+    }
+    if not form.is_submitted():
+        return render_template("surveys/admin/questionnaire_form.html", **context)
+    if not form.validate():
+        return render_template("surveys/admin/questionnaire_form.html", **context), 400
+    try:
+        if questionnaire is None:
+            saved = ops.create_questionnaire(code=form.code.data or "", group=form.group.data,
+                                             title=form.title.data, items=form.item_specs())
+        else:
+            saved = ops.edit_questionnaire(questionnaire, title=form.title.data, items=form.item_specs())
+    except ops.SurveyError as error:
+        return render_template("surveys/admin/questionnaire_form.html", notice=error.message, **context), error.status
+    if questionnaire is not None and saved.id != questionnaire.id:
+        flash(f"该问卷已有答卷,已生成第{saved.version}版;原有答卷仍按第{questionnaire.version}版计算,"
+              "使用该问卷的测评活动已改用新版本。", "info")
+    else:
+        flash("问卷已保存。", "success")
+    return redirect(url_for("survey_admin.questionnaire_edit", questionnaire_id=saved.id))
+
+
+# --- Fixed respondents and invitations ---------------------------------------------------------------
+
+def _campaign_from_args():
+    campaign_id = request.args.get("campaign", "")
+    if campaign_id.isdigit():
+        return db.get_or_404(Campaign, int(campaign_id))
+    return ops.current_campaign(local_today())
+
+
+@bp.route("/units")
+@role_required("admin")
+def units():
+    campaign = _campaign_from_args()
+    respondents = dict(db.session.execute(
+        sa.select(FixedRespondent.unit_id, sa.func.count(FixedRespondent.id)).group_by(FixedRespondent.unit_id)).all())
+    invited = {}
+    if campaign is not None:
+        stmt = (sa.select(FixedRespondent.unit_id, sa.func.count(Invitation.id), sa.func.count(Invitation.used_at))
+                .join(Invitation, Invitation.fixed_respondent_id == FixedRespondent.id)
+                .where(Invitation.campaign_id == campaign.id).group_by(FixedRespondent.unit_id))
+        invited = {unit_id: (n, used) for unit_id, n, used in db.session.execute(stmt)}
+    all_units = db.session.scalars(sa.select(Unit).order_by(Unit.category, Unit.code)).all()
+    return render_template("surveys/admin/units.html", units=all_units, campaign=campaign,
+                           respondents=respondents, invited=invited)
+
+
+def _unit(code):
+    return db.one_or_404(sa.select(Unit).where(Unit.code == code))
+
+
+@bp.route("/units/<code>/respondents")
+@role_required("admin")
+def respondents(code):
+    return _respondents_page(code)
+
+
+def _respondents_page(code, status=200, notice=None):
+    unit = _unit(code)
+    campaign = _campaign_from_args()
+    issue = forms.IssueInvitationsForm()
+    all_campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.opens_on.desc())).all()
+    issue.campaign.choices = [SelectChoice(str(c.id), c.name) for c in all_campaigns]
+    if campaign is not None:
+        issue.campaign.data = str(campaign.id)
+    rows = db.session.scalars(sa.select(FixedRespondent).where(FixedRespondent.unit_id == unit.id)
+                              .order_by(FixedRespondent.id)).all()
+    return render_template(
+        "surveys/admin/respondents.html", unit=unit, campaign=campaign, respondents=rows, issue=issue,
+        upload=forms.RespondentsUploadForm(), status=ops.invitation_status(campaign, unit) if campaign else {},
+        kinds=ops.RESPONDENT_KINDS, mask=ops.mask_contact, notice=notice,
+    ), status
+
+
+@bp.route("/units/<code>/respondents/import", methods=["POST"])
+@role_required("admin")
+def respondents_import(code):
+    unit = _unit(code)
+    form = forms.RespondentsUploadForm()
+    if not form.validate_on_submit():
+        return _respondents_page(code, 400, "请选择要导入的 CSV 文件。")
+    try:
+        created, updated = ops.import_fixed_respondents(unit, ops.read_fixed_respondents(form.file.data.read()))
+    except ops.SurveyError as error:
+        return _respondents_page(code, error.status, f"导入失败,未保存任何数据。{error.message}")
+    flash(f"导入完成:新增 {created} 个固定服务对象,更新 {updated} 个。", "success")
+    return redirect(url_for("survey_admin.respondents", code=unit.code))
+
+
+@bp.route("/units/<code>/invitations", methods=["POST"])
+@role_required("admin")
+def invitations_issue(code):
+    """Issue tokens and show them once: a CSV to download and QR codes to print. Only hashes are kept."""
+    unit = _unit(code)
+    form = forms.IssueInvitationsForm()
+    form.campaign.choices = [SelectChoice(str(c_id)) for c_id in db.session.scalars(sa.select(Campaign.id))]
+    if not form.validate_on_submit():
+        return _respondents_page(code, 400, "请选择测评活动。")
+    campaign = db.session.get(Campaign, int(form.campaign.data))
+    # Reissue first: tokens issued just now must not be replaced in the same request.
+    issued = ops.reissue_unused_invitations(campaign, unit) if form.reissue.data else []
+    issued += ops.issue_invitations(campaign, unit)
+    if not issued:
+        flash("没有需要发放的邀请:名单中的服务对象都已有邀请码。如邀请链接遗失,可勾选“重新生成”。", "info")
+        return redirect(url_for("survey_admin.respondents", code=unit.code, campaign=campaign.id))
+    links = [(respondent, public_url("surveys.open_invitation", token=token)) for respondent, token in issued]
+    cards = [(respondent.name, link, data_uri("image/png", qr_png(link, box_size=4))) for respondent, link in links]
+    csv_uri = data_uri("text/csv;charset=utf-8", _links_csv(links).encode("utf-8-sig"))
+    page = render_template("surveys/admin/invitations_issued.html", unit=unit, campaign=campaign, cards=cards,
+                           csv_uri=csv_uri, filename=f"invitations-{unit.code}-{campaign.year}.csv")
+    return page, 200, NO_STORE
+
+
+def _links_csv(links):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(("name", "link"))
+    for respondent, link in links:
+        # A leading = + - @ would run as a formula in a spreadsheet.
+        name = f"'{respondent.name}" if respondent.name[:1] in "=+-@" else respondent.name
+        writer.writerow((name, link))
+    return out.getvalue()
+
+
+# --- Window QR codes and posters ---------------------------------------------------------------------
+
+@bp.route("/windows/<code>/qr.png")
+@role_required("admin")
+def window_qr_png(code):
+    return qr_png(_window_url(_window(code))), 200, {"Content-Type": "image/png"}
+
+
+@bp.route("/windows/<code>/qr.svg")
+@role_required("admin")
+def window_qr_svg(code):
+    return qr_svg(_window_url(_window(code))), 200, {"Content-Type": "image/svg+xml; charset=utf-8"}
+
+
+def _poster_context(window):
+    url = _window_url(window)
+    return {"window": window, "unit": window.unit, "url": url, "levels": list(LEVEL_LABELS.items()),
+            "unknown": UNKNOWN_LABEL, "qr": data_uri("image/png", qr_png(url, box_size=12))}
+
+
+@bp.route("/windows/<code>/poster")
+@role_required("admin")
+def window_poster(code):
+    return render_template("pdf/poster.html", screen=True, **_poster_context(_window(code)))
+
+
+@bp.route("/windows/<code>/poster.pdf")
+@role_required("admin")
+def window_poster_pdf(code):
+    window = _window(code)
+    pdf = render_pdf("pdf/poster.html", screen=False, **_poster_context(window))
+    # Unit codes come from imported CSVs: keep the header to safe characters.
+    filename = f"poster-{secure_filename(window.code) or window.id}.pdf"
+    return pdf, 200, {"Content-Type": "application/pdf", "Content-Disposition": f'inline; filename="{filename}"'}
+
+
+# --- Live counts ------------------------------------------------------------------------------------
+
+def _counts():
+    campaign = _campaign_from_args()
+    blocks, totals = ops.count_table(campaign, category_names(current_scheme()))
+    return campaign, blocks, totals
+
+
+@bp.route("/counts")
+@role_required("admin", "statistician")
+def counts():
+    campaign, blocks, totals = _counts()
+    return render_template("surveys/admin/counts.html", campaign=campaign, blocks=blocks, totals=totals)
+
+
+@bp.route("/counts.json")
+@role_required("admin", "statistician")
+def counts_json():
+    campaign, blocks, totals = _counts()
+    about = None if campaign is None else {
+        "id": campaign.id, "year": campaign.year, "name": campaign.name,
+        "opens_on": campaign.opens_on.isoformat(), "closes_on": campaign.closes_on.isoformat(),
+    }
+    return {"campaign": about, "categories": blocks, "totals": totals}
+
+
+# --- Paper entry ------------------------------------------------------------------------------------
+
+@bp.route("/paper", methods=["GET", "POST"])
+@role_required("admin", "statistician")
+def paper_entry():
+    campaign = ops.current_campaign(local_today())
+    if campaign is None:
+        return _paper_target(notice="尚未设置测评活动,无法录入。", status=409)
+    if not request.args.get("unit"):
+        return _paper_target()
+    try:
+        unit, window, group = ops.paper_target(request.args["unit"], request.args.get("window"),
+                                               request.args.get("group"))
+    except ops.SurveyError as error:
+        return _paper_target(notice=error.message, status=error.status)
+    questionnaire = campaign.questionnaire_for(group)
+    form = forms.build_paper_form(questionnaire, current_scheme()["intake"]["comment_max_chars"])
+    context = {"form": form, "campaign": campaign, "unit": unit, "window": window, "group": group,
+               "groups": GROUP_LABELS, "questionnaire": questionnaire, "levels": LEVEL_LABELS,
+               "entered": session.get("paper_sheets", 0)}
+    if not form.is_submitted():
+        return render_template("surveys/admin/paper_sheet.html", **context)
+    if not form.validate():
+        return render_template("surveys/admin/paper_sheet.html", **context), 400
+    try:
+        ops.submit_response(campaign=campaign, unit=unit, window=window, group=group, channel="paper",
+                            levels=form.levels(), comment=form.comment.data or "", entered_by=current_user)
+    except ops.SurveyError as error:
+        return render_template("surveys/admin/paper_sheet.html", notice=error.message, **context), error.status
+    session["paper_sheets"] = session.get("paper_sheets", 0) + 1
+    flash(f"已保存。本次登录共录入 {session['paper_sheets']} 份,请录入下一份。", "success")
+    return redirect(url_for("survey_admin.paper_entry", unit=unit.code, window=window.code if window else None,
+                            group=str(group)))
+
+
+def _paper_target(notice=None, status=200):
+    if request.method == "POST" and status == 200:
+        abort(400)
+    form = forms.PaperEntryTarget(request.args, meta={"csrf": False})
+    units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.category, Unit.code)).all()
+    windows = db.session.scalars(sa.select(Window).join(Unit).where(Unit.active, Window.active)
+                                 .order_by(Unit.category, Unit.code, Window.code)).all()
+    form.unit.choices = [SelectChoice(u.code, f"{u.code} {u.name}") for u in units]
+    form.window.choices = [SelectChoice("", "(不指定窗口)")] + [
+        SelectChoice(w.code, f"{w.code} {w.name}", optgroup=w.unit.name) for w in windows
+    ]
+    return render_template("surveys/admin/paper_target.html", form=form, notice=notice,
+                           entered=session.get("paper_sheets", 0)), status

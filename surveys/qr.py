@@ -1,0 +1,44 @@
+"""Absolute public links and QR codes (PNG, SVG) for windows, posters and invitations."""
+import base64
+import io
+from html import escape
+
+import qrcode
+import qrcode.image.svg
+from flask import current_app, has_request_context, request, url_for
+
+
+def public_url(endpoint, **values):
+    """An absolute URL for print. PUBLIC_BASE_URL, the app's root as the public reaches it, wins
+    over the request's host: behind a proxy the server may not know its public address."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        return url_for(endpoint, _external=True, **values)
+    path = url_for(endpoint, **values)
+    root = request.script_root if has_request_context() else ""
+    return base.rstrip("/") + path.removeprefix(root)
+
+
+def _qr(data, box_size=10):
+    # Level M survives a crease or a smudge on a printed poster and keeps the code small.
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4)
+    code.add_data(data)
+    code.make(fit=True)
+    return code
+
+
+def qr_png(data, box_size=10):
+    out = io.BytesIO()
+    _qr(data, box_size).make_image().save(out)
+    return out.getvalue()
+
+
+def qr_svg(data):
+    svg = _qr(data).make_image(image_factory=qrcode.image.svg.SvgPathImage).to_string(encoding="unicode")
+    # The title names the target for screen readers and for whoever opens the file.
+    head, _, rest = svg.partition(">")
+    return f"{head}><title>{escape(data)}</title>{rest}"
+
+
+def data_uri(mime, content):
+    return f"data:{mime};base64,{base64.b64encode(content).decode()}"
