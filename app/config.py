@@ -13,6 +13,7 @@ DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     # Forwarded-for headers are trusted only behind a known proxy (count of hops).
     "PROXY_HOPS": 0,
+    "PASSWORD_HASH_METHOD": "scrypt",
     # The app's root as the public reaches it (https://xn.example.gov.cn), for printed QR codes and
     # invitation links; None uses the request's host, which behind a proxy may be an internal name.
     "PUBLIC_BASE_URL": None,

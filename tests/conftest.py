@@ -20,7 +20,8 @@ from app.config import normalise_database_url
 from app.extensions import db
 from tests import factories
 
-TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test-secret-key"}
+# A cheap password hash keeps sign-in fast in tests; production keeps scrypt.
+TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test-secret-key", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
 
 
 def _database_url(tmp_path_factory, name):
