@@ -37,6 +37,8 @@ def _register_blueprints(app):
     from surveys.views import bp as surveys_bp
     from surveys.admin_views import bp as survey_admin_bp
     from complaints import blueprints as case_blueprints
+    from stats.web import blueprints as stats_blueprints
 
-    for blueprint in (core_bp, auth_bp, admin_bp, api_bp, surveys_bp, survey_admin_bp, *case_blueprints()):
+    for blueprint in (core_bp, auth_bp, admin_bp, api_bp, surveys_bp, survey_admin_bp, *case_blueprints(),
+                      *stats_blueprints()):
         app.register_blueprint(blueprint)

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.errors import Refusal
 from app.extensions import db
 from app.models import Unit, Window, utcnow
 from surveys.models import (
@@ -17,16 +18,8 @@ from surveys.models import (
 )
 
 
-class SurveyError(Exception):
+class SurveyError(Refusal):
     """A refused survey action; `status` is the HTTP status a view should answer with."""
-
-    status = 400
-
-    def __init__(self, message, status=None):
-        super().__init__(message)
-        self.message = message
-        if status is not None:
-            self.status = status
 
 
 def client_hash(secret, campaign_id, address, user_agent):

@@ -1,0 +1,84 @@
+"""Admin pages for cases: pending extensions, overdue deductions, holiday notices, the outbox."""
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth import role_required
+from app.clock import local_today
+from app.extensions import db
+from complaints import deductions, holidays, workflow
+from complaints.deadlines import NoticeError, local_text, package_knows
+from complaints.forms import CalendarForm, RevokeForm
+from complaints.models import Case, Deduction, Extension, OutboxMessage
+from complaints.privacy import mask_phone
+
+bp = Blueprint("case_admin", __name__, url_prefix="/admin/cases")
+
+
+@bp.route("/extensions")
+@role_required("admin")
+def extensions():
+    stmt = (sa.select(Extension).join(Case).where(Extension.decision.is_(None))
+            .order_by(Case.reply_due_on, Extension.requested_at))
+    return render_template("complaints/extensions.html", extensions=db.session.scalars(stmt).all())
+
+
+@bp.route("/deductions")
+@role_required("admin", "statistician")
+def deduction_list():
+    year = request.args.get("year", type=int) or local_today().year
+    stmt = sa.select(Deduction).where(Deduction.year == year).order_by(Deduction.created_at.desc())
+    return render_template("complaints/deductions.html", year=year, rows=db.session.scalars(stmt).all(),
+                           form=RevokeForm())
+
+
+@bp.route("/deductions/<int:deduction_id>/revoke", methods=["POST"])
+@role_required("admin")
+def revoke(deduction_id):
+    deduction = db.get_or_404(Deduction, deduction_id)
+    form = RevokeForm()
+    message = None
+    if not form.validate():
+        message = "; ".join(e for errors in form.errors.values() for e in errors)
+    else:
+        try:
+            deductions.revoke(deduction, current_user, form.reason.data)
+        except ValueError as error:
+            message = str(error)
+    if message:
+        stmt = sa.select(Deduction).where(Deduction.year == deduction.year).order_by(Deduction.created_at.desc())
+        return render_template("complaints/deductions.html", year=deduction.year, form=form, notice=message,
+                               rows=db.session.scalars(stmt).all()), 400
+    flash("已撤销该扣分,撤销理由已记录。", "success")
+    return redirect(url_for("case_admin.deduction_list", year=deduction.year))
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@role_required("admin")
+def calendar():
+    form = CalendarForm()
+    status, notice = 200, None
+    if form.validate_on_submit():
+        try:
+            count = holidays.load_year(form.year.data, form.text.data, current_user, form.note.data or "")
+        except NoticeError as error:
+            status, notice = 400, str(error)
+        else:
+            flash(f"已载入{form.year.data}年节假日安排,重新计算了{count}件的期限。", "success")
+            return redirect(url_for("case_admin.calendar"))
+    elif request.method == "POST":
+        status = 400
+    today = local_today()
+    years = [(year, package_knows(year)) for year in range(today.year - 1, today.year + 3)]
+    provisional = db.session.scalar(sa.select(sa.func.count(Case.id)).where(
+        Case.deadlines_provisional, Case.status.in_(workflow.OPEN_STATUSES)))
+    return render_template("complaints/calendar.html", form=form, notice=notice, years=years, provisional=provisional,
+                           loaded=holidays.loaded_years(), unknown=holidays.unknown_years(today)), status
+
+
+@bp.route("/outbox")
+@role_required("admin")
+def outbox():
+    stmt = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
+    return render_template("complaints/outbox.html", messages=db.session.scalars(stmt).all(), mask_phone=mask_phone,
+                           local=local_text)

@@ -1,0 +1,116 @@
+"""JSON API for cases: POST /api/v1/cases, GET /api/v1/cases/<number>?code=, the OpenAPI file.
+
+CSRF-exempt (JSON bodies, no cookies), size- and rate-limited per client. Field
+names of the status follow Open311 GeoReport v2 where they fit. Bad JSON or a
+wrong content type is a 400 with a message, never a 500.
+"""
+import json
+import os
+from datetime import timezone
+
+from flask import Blueprint, current_app, request
+from werkzeug.datastructures import MultiDict
+
+from app.clock import SHANGHAI
+from app.extensions import csrf
+from complaints import operations as ops, ratelimit, workflow
+from complaints.deadlines import end_of_day
+from complaints.forms import CaseFieldsForm
+
+bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+MAX_BODY = 64 * 1024
+POST_LIMIT = 30  # new cases per client address in 10 minutes
+GET_LIMIT = 120  # status lookups per client address in 10 minutes
+FIELDS = ("kind", "unit_code", "window_code", "description", "name", "phone", "anonymous")
+OPENAPI = os.path.join(os.path.dirname(__file__), "openapi.json")
+
+
+def _error(message, status, fields=None):
+    body = {"error": message}
+    if fields:
+        body["fields"] = fields
+    return body, status
+
+
+def _formdata(payload):
+    """The JSON object as form data for CaseFieldsForm; type errors per field. Unknown keys are ignored."""
+    data, errors = MultiDict(), {}
+    for key in FIELDS:
+        value = payload.get(key)
+        if value is None:
+            continue
+        if key == "anonymous":
+            if not isinstance(value, bool):
+                errors[key] = ["须为 true 或 false"]
+            elif value:
+                data[key] = "y"
+        elif not isinstance(value, str):
+            errors[key] = ["须为字符串"]
+        else:
+            data[key] = value
+    return data, errors
+
+
+def _iso(day):
+    """A deadline day as the last second of that day in Beijing time."""
+    return end_of_day(day).isoformat() if day else None
+
+
+def _utc_iso(moment):
+    return moment.replace(tzinfo=timezone.utc).astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
+@bp.route("/cases", methods=["POST"])
+def create_case():
+    if (request.content_length or 0) > MAX_BODY:
+        return _error(f"请求体不能超过{MAX_BODY // 1024}KB", 413)
+    if not ratelimit.allow("api-post", request.remote_addr, POST_LIMIT, 600):
+        return _error("提交太频繁,请稍后再试。", 429)
+    if request.mimetype != "application/json":
+        return _error("Content-Type 须为 application/json", 400)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return _error("请求体须为 JSON 对象", 400)
+    data, errors = _formdata(payload)
+    form = CaseFieldsForm(formdata=data, meta={"csrf": False})
+    if not form.validate() or errors:
+        fields = {name: list(messages) for name, messages in form.errors.items()}
+        fields.update(errors)
+        return _error("提交的内容有误", 400, fields)
+    case, code = ops.create_case(channel="api", **form.case_fields())
+    return {"number": case.number, "query_code": code, "status": "open", "case_status": case.status,
+            "expected_datetime": _iso(case.reply_due_on), "provisional": case.deadlines_provisional}, 201
+
+
+@bp.route("/cases/<number>")
+def case_status(number):
+    if not ratelimit.allow("api-get", request.remote_addr, GET_LIMIT, 600):
+        return _error("查询太频繁,请稍后再试。", 429)
+    try:
+        case = ops.find_case(number, request.args.get("code", ""))
+    except ops.CaseError as error:
+        return _error(error.message, error.status)
+    notes = {"declined": case.decline_reason, "replied": case.reply, "closed": case.reply}.get(case.status, "")
+    return {
+        "service_request_id": case.number,
+        "service_name": case.kind_label,
+        "status": "open" if case.is_open else "closed",
+        "case_status": case.status,
+        "status_notes": notes or workflow.STATUS_LABELS[case.status],
+        "agency_responsible": (case.assigned_unit or case.unit).name,
+        "requested_datetime": _utc_iso(case.received_at),
+        "updated_datetime": _utc_iso(case.events[-1].created_at) if case.events else None,
+        "expected_datetime": _iso(case.reply_due_on) if case.is_open and case.status != "replied" else None,
+        "provisional": case.deadlines_provisional,
+    }
+
+
+@bp.route("/openapi.json")
+def openapi():
+    with open(OPENAPI, encoding="utf-8") as fh:
+        document = json.load(fh)
+    document["servers"] = [{"url": request.host_url.rstrip("/") + "/api/v1"}]
+    return current_app.response_class(json.dumps(document, ensure_ascii=False, indent=1),
+                                      mimetype="application/json")

@@ -1,0 +1,44 @@
+"""Command line: `flask --app wsgi cases sweep` (cron, daily) and `cases load-holidays YEAR FILE`."""
+from datetime import datetime, timezone
+
+import click
+from flask import Blueprint
+
+from app.extensions import db
+from complaints import holidays
+from complaints.deadlines import NoticeError
+from complaints.sweep import sweep
+
+bp = Blueprint("cases_cli", __name__, cli_group="cases")
+
+
+@bp.cli.command("sweep")
+@click.option("--now", "now_text", help="ISO time to run as (default: now); with no offset, UTC.")
+def sweep_command(now_text):
+    """Overdue deductions, deadline warnings, the 7-day rating timeout, then send the outbox."""
+    now = None
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            raise click.BadParameter("须为 ISO 时间,如 2026-03-02T09:00:00+08:00", param_hint="--now") from None
+        if now.tzinfo is not None:
+            now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    counts = sweep(now)
+    db.session.commit()
+    click.echo("扣分 {deductions},到期提醒 {warnings},效能办超期提醒 {office_overdue},"
+               "超时默认办结 {closed},发送通知 {sent}".format(**counts))
+
+
+@bp.cli.command("load-holidays")
+@click.argument("year", type=int)
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--note", default="", help="The notice's title or number.")
+def load_holidays_command(year, file, note):
+    """Load a year's official holiday notice (lines like `2027-02-06..2027-02-12 休 春节`)."""
+    try:
+        count = holidays.load_year(year, file.read(), None, note)
+    except NoticeError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"已载入{year}年节假日安排,重新计算了{count}件的期限")

@@ -1,0 +1,197 @@
+"""Case forms. CaseFieldsForm holds the citizen's fields and their rules; the web intake,
+the first-receiver record and the JSON API all validate through it."""
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, Form, FieldList, FormField, HiddenField, IntegerField, MultipleFileField,
+                     RadioField, SelectChoice, SelectField, StringField, TextAreaField)
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.extensions import db
+from app.models import Unit, Window
+from app.scheme import current_scheme
+from complaints.models import CHANNEL_LABELS, CITIZEN_KINDS, KIND_LABELS, RATING_LABELS, Channel
+from complaints.privacy import normalise_phone
+
+KIND_CHOICES = [SelectChoice(str(kind), KIND_LABELS[kind]) for kind in CITIZEN_KINDS]
+RATING_CHOICES = [SelectChoice(str(value), label) for value, label in RATING_LABELS.items()]
+PHONE_INVALID = "请填写11位中国大陆手机号码"
+
+
+def active_unit(code):
+    return db.session.scalar(sa.select(Unit).where(Unit.code == (code or "").strip(), Unit.active))
+
+
+class CaseFieldsForm(FlaskForm):
+    """What a citizen tells: kind, unit, window, what happened, and who they are (or anonymous)."""
+
+    kind = RadioField("类型", choices=KIND_CHOICES, validate_choice=False, validators=[
+        InputRequired("请选择类型"), AnyOf([str(k) for k in CITIZEN_KINDS], message="类型无效")])
+    unit_code = StringField("被反映单位", validators=[InputRequired("请选择被反映的单位"), Length(max=32)])
+    window_code = StringField("服务窗口(选填)", validators=[Optional(), Length(max=40)])
+    description = TextAreaField("情况描述", validators=[InputRequired("请填写情况描述")])
+    # No Optional(): it would stop the chain before the inline checks that depend on `anonymous`.
+    name = StringField("姓名", validators=[Length(max=30, message="姓名不能超过30字")])
+    phone = StringField("手机号", validators=[Length(max=20, message=PHONE_INVALID)])
+    anonymous = BooleanField("匿名反映(不留姓名和手机号)")
+
+    unit = window = None
+
+    def validate_unit_code(self, field):
+        self.unit = active_unit(field.data)
+        if self.unit is None:
+            raise ValidationError("请从列表中选择被反映的单位")
+
+    def validate_window_code(self, field):
+        if not field.data or self.unit is None:
+            return
+        self.window = db.session.scalar(sa.select(Window).where(
+            Window.code == field.data.strip(), Window.unit_id == self.unit.id, Window.active))
+        if self.window is None:
+            raise ValidationError("该窗口不属于所选单位")
+
+    def validate_description(self, field):
+        limit = current_scheme()["cases"]["description_max_chars"]
+        if len(field.data.strip()) > limit:
+            raise ValidationError(f"情况描述不能超过{limit}字(现有{len(field.data.strip())}字)")
+        if not field.data.strip():
+            raise ValidationError("请填写情况描述")
+
+    def validate_name(self, field):
+        if not self.anonymous.data and not (field.data or "").strip():
+            raise ValidationError("请填写姓名,或选择匿名反映")
+
+    def validate_phone(self, field):
+        if self.anonymous.data:
+            return
+        if not (field.data or "").strip():
+            raise ValidationError("请填写手机号,或选择匿名反映")
+        if normalise_phone(field.data) is None:
+            raise ValidationError(PHONE_INVALID)
+
+    def case_fields(self):
+        """Keyword arguments for operations.create_case."""
+        anonymous = bool(self.anonymous.data)
+        return {"kind": self.kind.data, "unit": self.unit, "window": self.window,
+                "description": self.description.data, "anonymous": anonymous,
+                "name": None if anonymous else self.name.data.strip(),
+                "phone": None if anonymous else normalise_phone(self.phone.data)}
+
+
+class IntakeForm(CaseFieldsForm):
+    attachments = MultipleFileField("图片或PDF附件(选填)")
+    consent = BooleanField("我已阅读并同意上述个人信息处理说明",
+                           validators=[DataRequired("请阅读并同意个人信息处理说明后提交")])
+
+
+class NoticeItemForm(Form):
+    """One line of a 一次性告知: a missing material and its basis."""
+
+    material = StringField("所缺材料", validators=[Optional(), Length(max=200)])
+    basis = StringField("依据", validators=[Optional(), Length(max=300)])
+
+
+class RecordForm(CaseFieldsForm):
+    """首问登记: a case taken by phone or in person, recorded by the officer who received it."""
+
+    channel = RadioField("渠道", default="phone", choices=[
+        SelectChoice(str(c), CHANNEL_LABELS[c]) for c in (Channel.phone, Channel.walk_in)])
+    answer_given = TextAreaField("已告知来电来访人的内容", validators=[Optional(), Length(max=2000)])
+    notice_items = FieldList(FormField(NoticeItemForm), min_entries=3, max_entries=10)
+
+    def validate_notice_items(self, field):
+        for entry in field.entries:
+            material, basis = (entry.material.data or "").strip(), (entry.basis.data or "").strip()
+            if bool(material) != bool(basis):
+                raise ValidationError("一次性告知的每项材料都须写明依据")
+
+    def notice_pairs(self):
+        return [(e.material.data, e.basis.data) for e in self.notice_items.entries if (e.material.data or "").strip()]
+
+
+class LookupForm(FlaskForm):
+    number = StringField("编号", validators=[InputRequired("请填写编号"), Length(max=20)])
+    code = StringField("查询码", validators=[InputRequired("请填写查询码"), Length(max=12)])
+
+
+class RateForm(FlaskForm):
+    rating = RadioField("您对办理结果的评价", choices=RATING_CHOICES, validators=[InputRequired("请选择评价")])
+
+
+class ActionForm(FlaskForm):
+    """Every staff action posts the version it was shown, so a stale page is refused."""
+
+    version = HiddenField()
+
+    def shown_version(self):
+        return int(self.version.data) if (self.version.data or "").isdigit() else -1
+
+
+def _text(label, message, max_chars=2000):
+    return TextAreaField(label, validators=[InputRequired(message), Length(max=max_chars)])
+
+
+class AcceptForm(ActionForm):
+    note = TextAreaField("受理意见(选填)", validators=[Optional(), Length(max=1000)])
+
+
+class DeclineForm(ActionForm):
+    reason = _text("不予受理理由(市民可见)", "请填写不予受理的理由", 1000)
+
+
+class AssignForm(ActionForm):
+    unit_code = SelectField("承办单位", validate_choice=False, validators=[InputRequired("请选择承办单位")])
+    note = TextAreaField("交办意见(选填)", validators=[Optional(), Length(max=1000)])
+
+
+class TransferForm(ActionForm):
+    unit_code = SelectField("转至单位", validate_choice=False, validators=[InputRequired("请选择单位")])
+    note = _text("转办理由", "请填写转办理由", 1000)
+
+
+class ExtensionForm(ActionForm):
+    days = IntegerField("延期工作日数", validators=[InputRequired("请填写天数"),
+                                                   NumberRange(min=1, max=60, message="天数无效")])
+    reason = _text("延期理由", "请填写延期理由", 1000)
+
+
+class UnitReplyForm(ActionForm):
+    text = _text("单位答复意见", "请填写单位答复意见")
+
+
+class ReplyForm(ActionForm):
+    text = _text("答复内容(市民可见)", "请填写答复内容")
+
+
+class CloseForm(ActionForm):
+    rating = RadioField("回访评价", choices=RATING_CHOICES, validators=[InputRequired("请选择评价")])
+    note = _text("回访记录", "请填写回访记录", 1000)
+
+
+class ReleaseForm(ActionForm):
+    reason = _text("提供身份信息的理由", "请填写理由", 1000)
+
+
+class ExtensionDecisionForm(ActionForm):
+    decision = RadioField("审批", choices=[SelectChoice("approve", "批准"), SelectChoice("refuse", "不批准")],
+                          validators=[InputRequired("请选择")])
+    note = TextAreaField("审批意见", validators=[Optional(), Length(max=1000)])
+
+
+class RevokeForm(FlaskForm):
+    reason = _text("撤销理由", "撤销扣分须填写书面理由", 1000)
+
+
+class CalendarForm(FlaskForm):
+    year = IntegerField("年度", validators=[InputRequired("请填写年度"), NumberRange(min=2000, max=2100)])
+    text = TextAreaField("放假安排(每行一条)", validators=[InputRequired("请粘贴放假安排"), Length(max=5000)])
+    note = StringField("文件名称或文号", validators=[Optional(), Length(max=200)])
+
+
+def follow_up_phone_field():
+    """The optional contact field on the non-fixed survey: a bad rating with a phone gets a callback."""
+    return StringField("如需回访,请留下手机号(选填)", validators=[Optional(), _mobile])
+
+
+def _mobile(_form, field):
+    if field.data and field.data.strip() and normalise_phone(field.data) is None:
+        raise ValidationError(PHONE_INVALID)

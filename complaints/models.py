@@ -1,0 +1,336 @@
+"""Case models: cases (件) and their append-only event log, one-time notices, attachments,
+identity views, extensions, the notification outbox, overdue deductions and loaded holiday notices."""
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models import Unit, User, Window, utcnow
+from complaints import workflow
+
+
+class CaseKind(enum.StrEnum):
+    complaint = "complaint"
+    inquiry = "inquiry"
+    suggestion = "suggestion"
+    report = "report"
+    follow_up = "follow_up"
+
+
+KIND_LABELS = {
+    CaseKind.complaint: "投诉", CaseKind.inquiry: "咨询", CaseKind.suggestion: "建议",
+    CaseKind.report: "举报", CaseKind.follow_up: "差评回访",
+}
+CITIZEN_KINDS = (CaseKind.complaint, CaseKind.inquiry, CaseKind.suggestion, CaseKind.report)
+
+
+class Channel(enum.StrEnum):
+    web = "web"
+    phone = "phone"
+    walk_in = "walk_in"
+    api = "api"
+    survey = "survey"
+
+
+CHANNEL_LABELS = {Channel.web: "网上", Channel.phone: "电话", Channel.walk_in: "来访",
+                  Channel.api: "接口", Channel.survey: "测评差评"}
+
+
+class Rating(enum.StrEnum):
+    satisfied = "satisfied"
+    basic = "basic"
+    dissatisfied = "dissatisfied"
+
+
+RATING_LABELS = {Rating.satisfied: "满意", Rating.basic: "基本满意", Rating.dissatisfied: "不满意"}
+
+
+def _in(column, values):
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+class Case(db.Model):
+    """件: one lodged matter. `version` guards against two handlers acting at once."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", workflow.STATUSES), name="status_known"),
+        sa.CheckConstraint(_in("kind", list(CaseKind)), name="kind_known"),
+        sa.CheckConstraint(_in("channel", list(Channel)), name="channel_known"),
+        sa.CheckConstraint("rating IS NULL OR " + _in("rating", list(Rating)), name="rating_known"),
+        sa.CheckConstraint("anonymous OR citizen_phone IS NOT NULL", name="named_has_phone"),
+        sa.CheckConstraint("NOT anonymous OR (citizen_phone IS NULL AND citizen_name IS NULL)",
+                           name="anonymous_has_no_identity"),
+        sa.CheckConstraint("reopen_count BETWEEN 0 AND 1", name="reopen_once"),
+        sa.CheckConstraint("status <> 'declined' OR decline_reason <> ''", name="declined_has_reason"),
+        sa.Index("ix_cases_status_unit", "status", "assigned_unit_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    number: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+    query_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(12))
+    channel: so.Mapped[str] = so.mapped_column(sa.String(10))
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="received")
+    version: so.Mapped[int] = so.mapped_column(default=1)
+
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    window_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("windows.id"))
+    assigned_unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"))
+    description: so.Mapped[str] = so.mapped_column(sa.Text)
+    answer_given: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    # Personal data: masked in lists, each full view logged, never shown to the unit unless released.
+    anonymous: so.Mapped[bool] = so.mapped_column(default=False)
+    citizen_name: so.Mapped[str | None] = so.mapped_column(sa.String(30))
+    citizen_phone: so.Mapped[str | None] = so.mapped_column(sa.String(11))
+    identity_released: so.Mapped[bool] = so.mapped_column(default=False)
+
+    first_receiver_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    handler_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    decline_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    unit_reply: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    unit_replied_at: so.Mapped[datetime | None]
+    reply: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    replied_at: so.Mapped[datetime | None]
+    rating: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    rated_at: so.Mapped[datetime | None]
+    reopen_count: so.Mapped[int] = so.mapped_column(sa.SmallInteger, default=0)
+    closed_at: so.Mapped[datetime | None]
+
+    # Time limits: the working days in force when filed, the base dates, and the computed due days.
+    accept_days: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    reply_days: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    received_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    received_on: so.Mapped[date]
+    reply_started_on: so.Mapped[date | None]
+    extension_days: so.Mapped[int] = so.mapped_column(sa.SmallInteger, default=0)
+    accept_due_on: so.Mapped[date]
+    reply_due_on: so.Mapped[date]
+    rating_due_on: so.Mapped[date | None]
+    deadlines_provisional: so.Mapped[bool] = so.mapped_column(default=False)
+
+    unit: so.Mapped[Unit] = so.relationship(foreign_keys=[unit_id])
+    assigned_unit: so.Mapped[Unit | None] = so.relationship(foreign_keys=[assigned_unit_id])
+    window: so.Mapped[Window | None] = so.relationship()
+    first_receiver: so.Mapped[User | None] = so.relationship(foreign_keys=[first_receiver_id])
+    handler: so.Mapped[User | None] = so.relationship(foreign_keys=[handler_id])
+    events: so.Mapped[list["CaseEvent"]] = so.relationship(order_by="CaseEvent.id", back_populates="case")
+    notice_items: so.Mapped[list["NoticeItem"]] = so.relationship(order_by="NoticeItem.position")
+    attachments: so.Mapped[list["Attachment"]] = so.relationship(order_by="Attachment.id")
+    extension: so.Mapped["Extension | None"] = so.relationship(back_populates="case")
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self):
+        return workflow.STATUS_LABELS[self.status]
+
+    @property
+    def is_open(self):
+        return self.status in workflow.OPEN_STATUSES
+
+    @property
+    def stage(self):
+        return workflow.stage(self.status)
+
+    @property
+    def stage_label(self):
+        labels = workflow.FOLLOW_UP_STAGE_LABELS if self.kind == CaseKind.follow_up else workflow.STAGE_LABELS
+        return labels.get(self.stage, "")
+
+    @property
+    def current_due_on(self):
+        """The deadline of the step now running; None once the case is finished."""
+        return {"accept": self.accept_due_on, "reply": self.reply_due_on, "review": self.reply_due_on,
+                "rating": self.rating_due_on}.get(self.stage)
+
+    @property
+    def responsible_unit_id(self):
+        return self.assigned_unit_id or self.unit_id
+
+
+class CaseEvent(db.Model):
+    """One step in a case's life: who, when, from, to, note. Rows are never changed or deleted."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (
+        sa.CheckConstraint("from_status IS NULL OR " + _in("from_status", workflow.STATUSES), name="from_known"),
+        sa.CheckConstraint(_in("to_status", workflow.STATUSES), name="to_known"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    action: so.Mapped[str] = so.mapped_column(sa.String(24))
+    from_status: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    to_status: so.Mapped[str] = so.mapped_column(sa.String(12))
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    actor_label: so.Mapped[str] = so.mapped_column(sa.String(64))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    case: so.Mapped[Case] = so.relationship(back_populates="events")
+
+    @property
+    def action_label(self):
+        return workflow.ACTION_LABELS.get(self.action, self.action)
+
+
+@sa.event.listens_for(CaseEvent, "before_update")
+@sa.event.listens_for(CaseEvent, "before_delete")
+def _events_are_append_only(_mapper, _connection, target):
+    raise RuntimeError(f"case event {target.id} is append-only")
+
+
+class NoticeItem(db.Model):
+    """一次性告知: one missing material and the rule that requires it."""
+
+    __tablename__ = "case_notice_items"
+    __table_args__ = (sa.UniqueConstraint("case_id", "position"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"))
+    position: so.Mapped[int]
+    material: so.Mapped[str] = so.mapped_column(sa.String(200))
+    basis: so.Mapped[str] = so.mapped_column(sa.String(300))
+
+
+class Attachment(db.Model):
+    """A checked image or PDF, stored outside any served folder under a random name."""
+
+    __tablename__ = "case_attachments"
+    __table_args__ = (sa.CheckConstraint("size > 0", name="size_positive"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    stored_name: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    original_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    content_type: so.Mapped[str] = so.mapped_column(sa.String(40))
+    size: so.Mapped[int]
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class IdentityView(db.Model):
+    """A staff member saw a complainant's full name and phone number."""
+
+    __tablename__ = "case_identity_views"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    viewed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class Extension(db.Model):
+    """延期: at most one per case (unique), asked before the deadline, decided by an admin."""
+
+    __tablename__ = "case_extensions"
+    __table_args__ = (
+        sa.CheckConstraint("days > 0", name="days_positive"),
+        sa.CheckConstraint("decision IS NULL OR decision IN ('approved', 'refused')", name="decision_known"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), unique=True)
+    days: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    requested_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    requested_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    decision: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    decided_at: so.Mapped[datetime | None]
+    decision_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    case: so.Mapped[Case] = so.relationship(back_populates="extension")
+    requested_by: so.Mapped[User] = so.relationship(foreign_keys=[requested_by_id])
+
+
+class OutboxMessage(db.Model):
+    """A notice to a citizen, a unit or the office, kept with its text; a back end sends it later."""
+
+    __tablename__ = "case_outbox"
+    __table_args__ = (
+        sa.CheckConstraint("audience IN ('citizen', 'unit', 'office')", name="audience_known"),
+        sa.CheckConstraint("audience <> 'citizen' OR phone IS NOT NULL", name="citizen_has_phone"),
+        sa.CheckConstraint("audience <> 'unit' OR unit_id IS NOT NULL", name="unit_has_unit"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    case_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    audience: so.Mapped[str] = so.mapped_column(sa.String(10))
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"))
+    phone: so.Mapped[str | None] = so.mapped_column(sa.String(11))
+    topic: so.Mapped[str] = so.mapped_column(sa.String(20))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    # Makes a repeated sweep write a warning once: e.g. "warn:12:reply:2026-03-02".
+    dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(120), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    sent_at: so.Mapped[datetime | None]
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    last_error: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+
+    unit: so.Mapped[Unit | None] = so.relationship()
+    case: so.Mapped[Case | None] = so.relationship()
+
+
+class Deduction(db.Model):
+    """超期扣分: points against the responsible unit for one missed deadline, the case as evidence.
+
+    Revoking keeps the row: both the deduction and the written reason stay on record.
+    """
+
+    __tablename__ = "case_deductions"
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "stage"),
+        sa.CheckConstraint("points > 0", name="points_positive"),
+        sa.CheckConstraint("revoked_at IS NULL OR (revoked_by_id IS NOT NULL AND revoke_reason <> '')",
+                           name="revoke_has_reason"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    year: so.Mapped[int] = so.mapped_column(index=True)
+    points: so.Mapped[float]
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"))
+    stage: so.Mapped[str] = so.mapped_column(sa.String(10))
+    due_on: so.Mapped[date]
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    revoked_at: so.Mapped[datetime | None]
+    revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    revoke_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    unit: so.Mapped[Unit] = so.relationship()
+    case: so.Mapped[Case] = so.relationship()
+    revoked_by: so.Mapped[User | None] = so.relationship()
+
+
+class CalendarYear(db.Model):
+    """A year whose official holiday notice an admin loaded (overrides the package)."""
+
+    __tablename__ = "calendar_years"
+
+    year: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    note: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    loaded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    loaded_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class CalendarDay(db.Model):
+    """One day of a loaded notice: a holiday on a weekday, or a make-up workday (调休) on a weekend."""
+
+    __tablename__ = "calendar_days"
+
+    day: so.Mapped[date] = so.mapped_column(primary_key=True)
+    year: so.Mapped[int] = so.mapped_column(sa.ForeignKey("calendar_years.year"), index=True)
+    workday: so.Mapped[bool]
+    name: so.Mapped[str] = so.mapped_column(sa.String(40), default="")

@@ -1,0 +1,97 @@
+"""Notifications: written to the outbox table with their text; a pluggable back end sends them.
+
+The back end is a dotted path in config NOTIFY_BACKEND (default: the logging
+back end below). Notices to a unit are built only from the case number, kind
+and dates, so a complainant's identity can never reach the unit complained about.
+"""
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.utils import import_string
+
+from app.extensions import db
+from app.models import utcnow
+from complaints.models import OutboxMessage
+from complaints.privacy import mask_phone
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BACKEND = "complaints.notify.LoggingBackend"
+
+TEMPLATES = {
+    "received": "【效能投诉】您的{kind}已收到,编号{number},将于{accept_due}前决定是否受理。",
+    "accepted": "【效能投诉】您的{kind}(编号{number})已受理,预计{reply_due}前答复。",
+    "declined": "【效能投诉】您的{kind}(编号{number})不予受理,理由:{reason}",
+    "follow_up": "【效能办】感谢您参与测评,我们将于{accept_due}前与您联系,核实您反映的问题。",
+    "one_time_notice": "【一次性告知】编号{number}:办理该事项还需提供以下材料:{items}",
+    "replied": "【效能投诉】您的{kind}(编号{number})已答复,请凭编号和查询码查看答复并评价。",
+    "assigned": "【效能办交办】{kind}件{number}已交由贵单位办理,请于{reply_due}前答复。",
+    "transferred": "【效能办转办】{kind}件{number}已转由贵单位办理,请于{reply_due}前答复。",
+    "reopened": "【效能办】{kind}件{number}投诉人不满意,请复查并于{reply_due}前重新答复。",
+    "warning": "【效能办提醒】{kind}件{number}的{stage}期限为{due},即将到期,请抓紧办理。",
+    "overdue": "【效能办催办】{kind}件{number}的{stage}期限{due}已过,已记超期扣分{points}分。",
+    "office_overdue": "【效能办】{kind}件{number}的{stage}期限{due}已过,请尽快处理。",
+}
+
+
+def _case_facts(case):
+    return {"kind": case.kind_label, "number": case.number, "accept_due": f"{case.accept_due_on:%Y年%m月%d日}",
+            "reply_due": f"{case.reply_due_on:%Y年%m月%d日}"}
+
+
+def to_citizen(case, topic, **facts):
+    """Queue a notice to the citizen; anonymous citizens (no phone) get nothing."""
+    if not case.citizen_phone:
+        return None
+    return _queue(case, "citizen", topic, phone=case.citizen_phone, **facts)
+
+
+def to_unit(case, unit_id, topic, dedupe_key=None, **facts):
+    return _queue(case, "unit", topic, unit_id=unit_id, dedupe_key=dedupe_key, **facts)
+
+
+def to_office(case, topic, dedupe_key=None, **facts):
+    return _queue(case, "office", topic, dedupe_key=dedupe_key, **facts)
+
+
+def _queue(case, audience, topic, phone=None, unit_id=None, dedupe_key=None, **facts):
+    if dedupe_key and db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+        return None
+    body = TEMPLATES[topic].format(**{**_case_facts(case), **facts})
+    message = OutboxMessage(case_id=case.id, audience=audience, topic=topic, body=body, phone=phone,
+                            unit_id=unit_id, dedupe_key=dedupe_key)
+    db.session.add(message)
+    return message
+
+
+class LoggingBackend:
+    """Writes each notice to the application log instead of sending it."""
+
+    def send(self, message):
+        target = {"citizen": f"手机 {mask_phone(message.phone)}", "unit": f"单位 {message.unit_id}",
+                  "office": "效能办"}[message.audience]
+        log.info("notice to %s: %s", target, message.body)
+
+
+def backend():
+    return import_string(current_app.config.get("NOTIFY_BACKEND", DEFAULT_BACKEND))()
+
+
+def deliver_pending(limit=500, now=None):
+    """Send unsent messages through the back end; a failure is kept for the next run."""
+    sender = backend()
+    stmt = (sa.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < 5)
+            .order_by(OutboxMessage.id).limit(limit))
+    sent = 0
+    for message in db.session.scalars(stmt).all():
+        message.attempts += 1
+        try:
+            sender.send(message)
+        except Exception as error:  # noqa: BLE001 — any back-end failure is recorded and retried later
+            message.last_error = str(error)[:300]
+            continue
+        message.sent_at = now or utcnow()
+        sent += 1
+    db.session.flush()
+    return sent

@@ -1,0 +1,250 @@
+"""Staff case pages: the queue, a case with its actions, first-receiver records, attachments, export.
+
+Handlers and admins (the efficiency office) see every case; a unit liaison sees
+only cases assigned to their unit, without the complainant's identity unless a
+handler released it for that case. Another unit's case answers 404.
+"""
+import csv
+import io
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth import role_required
+from app.clock import local_today
+from app.extensions import db
+from app.models import Role, Unit
+from complaints import attachments, operations as ops, workflow
+from complaints.deadlines import local_text
+from complaints.deductions import unit_is_late
+from complaints.forms import (AcceptForm, AssignForm, CloseForm, DeclineForm, ExtensionDecisionForm, ExtensionForm,
+                              RecordForm, ReleaseForm, ReplyForm, TransferForm, UnitReplyForm, active_unit)
+from complaints.holidays import unknown_years, work_calendar
+from complaints.models import (Attachment, Case, CaseKind, CHANNEL_LABELS, Deduction, IdentityView,
+                               RATING_LABELS)
+from complaints.privacy import mask_name, mask_phone
+
+bp = Blueprint("case_staff", __name__, url_prefix="/staff/cases")
+
+STAFF = ("admin", "handler", "liaison")
+OFFICE = ("admin", "handler")
+
+
+def _unit_for(form):
+    unit = active_unit(form.unit_code.data)
+    if unit is None:
+        raise ops.CaseError("请选择有效的单位。")
+    return unit
+
+
+# action name -> (form class, roles allowed, what it does)
+ACTIONS = {
+    "accept": (AcceptForm, OFFICE, lambda c, f, u, v: ops.accept(c, u, f.note.data, v)),
+    "decline": (DeclineForm, OFFICE, lambda c, f, u, v: ops.decline(c, u, f.reason.data, v)),
+    "assign": (AssignForm, OFFICE, lambda c, f, u, v: ops.assign(c, u, _unit_for(f), f.note.data or "", v)),
+    "transfer": (TransferForm, OFFICE, lambda c, f, u, v: ops.transfer(c, u, _unit_for(f), f.note.data, v)),
+    "extension": (ExtensionForm, OFFICE,
+                  lambda c, f, u, v: ops.request_extension(c, u, f.days.data, f.reason.data, v)),
+    "decide_extension": (ExtensionDecisionForm, ("admin",),
+                         lambda c, f, u, v: ops.decide_extension(c, u, f.decision.data == "approve", f.note.data, v)),
+    "unit_reply": (UnitReplyForm, ("liaison",), lambda c, f, u, v: ops.unit_reply(c, u, f.text.data, v)),
+    "reply": (ReplyForm, OFFICE, lambda c, f, u, v: ops.reply(c, u, f.text.data, v)),
+    "close": (CloseForm, OFFICE, lambda c, f, u, v: ops.rate(c, f.rating.data, u, f.note.data, v)),
+    "release": (ReleaseForm, OFFICE, lambda c, f, u, v: ops.release_identity(c, u, f.reason.data, v)),
+}
+
+# Which workflow action each page action performs (for the transition-table check).
+_WORKFLOW_ACTION = {"extension": "request_extension", "decide_extension": "approve_extension",
+                    "release": "release_identity", "close": "close"}
+
+
+def available_actions(case, user):
+    """The actions this user may try on this case now (the operations check again on submit)."""
+    names = []
+    for name, (_form, roles, _do) in ACTIONS.items():
+        if user.role not in roles:
+            continue
+        try:
+            workflow.next_status(_WORKFLOW_ACTION.get(name, name), case.status)
+        except workflow.TransitionRefused:
+            continue
+        names.append(name)
+    extension = case.extension
+    skip = {"extension"} if extension is not None else set()
+    if extension is None or extension.decision is not None:
+        skip.add("decide_extension")
+    if case.anonymous or case.identity_released:
+        skip.add("release")
+    if user.role == Role.liaison and case.assigned_unit_id != user.unit_id:
+        skip.add("unit_reply")
+    return [name for name in names if name not in skip]
+
+
+def _unit_choices():
+    units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.category, Unit.code))
+    return [("", "请选择")] + [(u.code, u.name) for u in units]
+
+
+def _forms(case, user, failed=None):
+    forms = {}
+    for name in available_actions(case, user):
+        form = failed[1] if failed and failed[0] == name else ACTIONS[name][0](formdata=None, prefix=name)
+        form.version.data = str(case.version)
+        if hasattr(form, "unit_code"):
+            form.unit_code.choices = _unit_choices()
+            if name == "assign" and not form.unit_code.data:
+                form.unit_code.data = case.unit.code
+        if name == "reply" and not form.text.data:
+            form.text.data = case.unit_reply
+        forms[name] = form
+    return forms
+
+
+ACTION_TITLES = {
+    "accept": "受理", "decline": "不予受理", "assign": "交办给承办单位", "transfer": "转办给其他单位",
+    "extension": "申请延期(仅一次)", "decide_extension": "审批延期申请", "unit_reply": "填写单位答复意见",
+    "reply": "答复市民", "close": "记录回访评价并办结", "release": "向承办单位提供投诉人身份",
+}
+
+
+def _render_case(case, failed=None, status=200, notice=None, revealed=None):
+    user = current_user
+    titles = dict(ACTION_TITLES, accept="回访核实完毕,受理") if case.kind == CaseKind.follow_up else ACTION_TITLES
+    context = {
+        "today": local_today(), "rating_labels": RATING_LABELS, "action_titles": titles, "local": local_text,
+        "status_labels": workflow.STATUS_LABELS,
+        "case": case, "forms": _forms(case, user, failed), "notice": notice, "revealed": revealed,
+        "can_see_identity": ops.can_see_identity(case, user), "is_office": user.role in OFFICE,
+        "masked": (mask_name(case.citizen_name), mask_phone(case.citizen_phone)),
+        "channel_label": CHANNEL_LABELS.get(case.channel, case.channel),
+        "unknown_years": unknown_years(local_today()), "unit_late": unit_is_late(case, local_today()),
+        "deductions": db.session.scalars(sa.select(Deduction).where(Deduction.case_id == case.id)).all(),
+        "identity_views": db.session.scalars(sa.select(IdentityView).where(IdentityView.case_id == case.id)
+                                             .order_by(IdentityView.id)).all() if user.role in OFFICE else [],
+    }
+    response = Response(render_template("complaints/case.html", **context), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _case_or_404(number):
+    try:
+        return ops.case_for_staff(number, current_user)
+    except ops.CaseError:
+        abort(404)
+
+
+@bp.route("/")
+@role_required(*STAFF)
+def queue():
+    scope = request.args.get("scope", "open")
+    stmt = ops.visible_cases(current_user)
+    if scope == "open":
+        stmt = stmt.where(Case.status.in_(workflow.OPEN_STATUSES))
+    elif scope == "closed":
+        stmt = stmt.where(Case.status.in_(workflow.FINAL_STATUSES))
+    page = db.paginate(stmt.order_by(*ops.queue_order()), per_page=50, error_out=False)
+    calendar, today = work_calendar(), local_today()
+    soon = {case.id for case in page.items if case.current_due_on and today <= case.current_due_on
+            and calendar.working_days_between(today, case.current_due_on) <= 1}
+    return render_template("complaints/queue.html", page=page, scope=scope, soon=soon, today=today,
+                           show_identity=current_user.role in OFFICE, mask_name=mask_name, mask_phone=mask_phone,
+                           unknown_years=unknown_years(today))
+
+
+@bp.route("/export.csv")
+@role_required(*STAFF)
+def export():
+    """The visible cases as CSV; identity masked for the office and absent for a unit."""
+    office = current_user.role in OFFICE
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["编号", "类型", "渠道", "被反映单位", "承办单位", "状态", "接收日期", "当前期限"]
+                    + (["姓名", "手机号"] if office else []))
+    for case in db.session.scalars(ops.visible_cases(current_user).order_by(*ops.queue_order())):
+        row = [case.number, case.kind_label, CHANNEL_LABELS.get(case.channel, case.channel), case.unit.name,
+               case.assigned_unit.name if case.assigned_unit else "", case.status_label, case.received_on,
+               case.current_due_on or ""]
+        if office:
+            row += [mask_name(case.citizen_name), mask_phone(case.citizen_phone)]
+        writer.writerow([_cell(value) for value in row])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=cases.csv", "Cache-Control": "no-store"})
+
+
+def _cell(value):
+    """Text a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.route("/record", methods=["GET", "POST"])
+@role_required(*STAFF)
+def record():
+    form = RecordForm()
+    units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.category, Unit.code)).all()
+    if request.method == "GET" and current_user.unit_id:
+        form.unit_code.data = current_user.unit.code
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("complaints/record.html", form=form, units=units), status
+    case, code = ops.create_case(channel=form.channel.data, first_receiver=current_user,
+                                 answer_given=form.answer_given.data, notice_items=form.notice_pairs(),
+                                 **form.case_fields())
+    flash(f"已登记,编号 {case.number},查询码 {code}。请告知来电来访人凭编号和查询码查询进度。", "success")
+    if current_user.role == Role.liaison:  # a liaison sees the case once it is assigned to their unit
+        return redirect(url_for("case_staff.queue"))
+    return redirect(url_for("case_staff.detail", number=case.number))
+
+
+@bp.route("/<number>")
+@role_required(*STAFF)
+def detail(number):
+    return _render_case(_case_or_404(number))
+
+
+@bp.route("/<number>/identity", methods=["POST"])
+@role_required(*STAFF)
+def identity(number):
+    """Show the full name and phone once, and log that this user saw them."""
+    case = _case_or_404(number)
+    try:
+        revealed = ops.view_identity(case, current_user)
+    except ops.CaseError as error:
+        return _render_case(case, status=error.status, notice=error.message)
+    return _render_case(case, revealed=revealed)
+
+
+@bp.route("/<number>/act/<action>", methods=["POST"])
+@role_required(*STAFF)
+def act(number, action):
+    case = _case_or_404(number)
+    if action not in ACTIONS:
+        abort(404)
+    form_class, roles, do = ACTIONS[action]
+    if current_user.role not in roles:
+        abort(403)
+    form = form_class(prefix=action)  # prefixed: several action forms share the case page
+    if hasattr(form, "unit_code"):
+        form.unit_code.choices = _unit_choices()
+    if not form.validate():
+        return _render_case(case, (action, form), 400, "请检查填写的内容。")
+    try:
+        do(case, form, current_user, form.shown_version())
+    except ops.CaseError as error:
+        db.session.rollback()  # show the case as it now is, without anything this attempt touched
+        return _render_case(_case_or_404(number), (action, form), error.status, error.message)
+    flash(f"已{workflow.ACTION_LABELS.get(_WORKFLOW_ACTION.get(action, action), action)}。", "success")
+    return redirect(url_for("case_staff.detail", number=case.number))
+
+
+@bp.route("/<number>/attachments/<int:attachment_id>")
+@role_required(*STAFF)
+def attachment(number, attachment_id):
+    case = _case_or_404(number)
+    item = db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id,
+                                                         Attachment.case_id == case.id))
+    if item is None:
+        abort(404)
+    return attachments.download(item)

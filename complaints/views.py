@@ -1,0 +1,158 @@
+"""Citizen-facing case pages: the intake form, the receipt, and status by number + query code.
+
+After filing or a successful lookup the query code is kept in the (signed)
+session cookie, so it never appears in a URL, a log line or a Referer header.
+"""
+import sqlalchemy as sa
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+
+from app.clock import local_now
+from app.extensions import csrf, db
+from app.models import Unit, Window
+from app.pdf import render_pdf
+from app.scheme import current_scheme
+from complaints import attachments, operations as ops, ratelimit
+from complaints.deadlines import end_of_day
+from complaints.forms import IntakeForm, LookupForm, RateForm
+from complaints.holidays import unknown_years
+from complaints.models import RATING_LABELS
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+GRANTS_KEPT = 10
+INTAKE_LIMIT = 10  # cases per client address in 10 minutes
+CSRF_EXPIRED = "页面停留时间过长,安全校验已过期。您填写的内容已保留,请重新选择附件后再次提交。"
+
+
+def _units():
+    return db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.category, Unit.code)).all()
+
+
+def _windows():
+    stmt = (sa.select(Window).join(Unit).where(Window.active, Unit.active).order_by(Window.unit_id, Window.code))
+    return db.session.scalars(stmt).all()
+
+
+def _render_intake(form, status=200, notice=None):
+    return render_template("complaints/new.html", form=form, units=_units(), windows=_windows(), notice=notice,
+                           accept=attachments.ACCEPT,
+                           description_max=current_scheme()["cases"]["description_max_chars"]), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its own token, so an expired page keeps what the citizen typed
+def new():
+    form = IntakeForm()
+    if request.method == "GET":
+        form.unit_code.data = request.args.get("unit", "")[:32]
+        form.window_code.data = request.args.get("window", "")[:40]
+        return _render_intake(form)
+    if not form.validate():
+        notice = CSRF_EXPIRED if "csrf_token" in form.errors else None
+        return _render_intake(form, 400, notice)
+    if not ratelimit.allow("intake", request.remote_addr, limit=INTAKE_LIMIT, seconds=600):
+        return _render_intake(form, 429, "提交太频繁,请稍后再试。")
+    try:
+        uploads = attachments.check_uploads(request.files.getlist(form.attachments.name))
+        case, code = ops.create_case(channel="web", **form.case_fields())
+        attachments.store(case, uploads)
+    except attachments.AttachmentError as error:
+        form.attachments.errors = [error.message]
+        return _render_intake(form, error.status)
+    _grant(case.number, code)
+    return redirect(url_for("cases.done", number=case.number))
+
+
+def _grant(number, code):
+    """Remember a case the citizen has shown they own (last few only)."""
+    grants = {k: v for k, v in session.get("cases", {}).items() if k != number}
+    grants[number] = code
+    session["cases"] = dict(list(grants.items())[-GRANTS_KEPT:])
+
+
+def _granted_case(number):
+    """The case if this browser holds its query code; else None."""
+    code = session.get("cases", {}).get(number)
+    if not code:
+        return None, None
+    try:
+        return ops.find_case(number, code), code
+    except ops.CaseError:
+        return None, None
+
+
+@bp.route("/done/<number>")
+def done(number):
+    case, code = _granted_case(number)
+    if case is None:
+        return redirect(url_for("cases.lookup", number=number[:20]))
+    return render_template("complaints/done.html", case=case, code=code)
+
+
+@bp.route("/lookup", methods=["GET", "POST"])
+def lookup():
+    form = LookupForm()
+    if request.method == "GET":
+        form.number.data = request.args.get("number", "")[:20]
+        return render_template("complaints/lookup.html", form=form)
+    if not form.validate():
+        return render_template("complaints/lookup.html", form=form), 400
+    if not ratelimit.allow("lookup", request.remote_addr, limit=20, seconds=600):
+        return render_template("complaints/lookup.html", form=form, notice="查询太频繁,请稍后再试。"), 429
+    try:
+        case = ops.find_case(form.number.data, form.code.data)
+    except ops.CaseError as error:
+        return render_template("complaints/lookup.html", form=form, notice=error.message), error.status
+    _grant(case.number, form.code.data.strip().upper())
+    return redirect(url_for("cases.status", number=case.number))
+
+
+@bp.route("/<number>")
+def status(number):
+    case, _code = _granted_case(number)
+    if case is None:
+        return redirect(url_for("cases.lookup", number=number[:20]))
+    return _render_status(case)
+
+
+def _render_status(case, form=None, status=200, notice=None):
+    form = form or RateForm()
+    return render_template("complaints/status.html", case=case, form=form, notice=notice, rating_labels=RATING_LABELS,
+                           unknown_years=unknown_years(local_now().date()), end_of_day=end_of_day), status
+
+
+@bp.route("/<number>/rate", methods=["POST"])
+def rate(number):
+    case, _code = _granted_case(number)
+    if case is None:
+        return redirect(url_for("cases.lookup", number=number[:20]))
+    form = RateForm()
+    if not form.validate():
+        return _render_status(case, form, 400)
+    if case.status != "replied":
+        return _render_status(case, form, 409, "该件当前不能评价。")
+    try:
+        outcome = ops.rate(case, form.rating.data)
+    except ops.CaseError as error:
+        return _render_status(case, form, error.status, error.message)
+    flash("感谢您的评价,该件已办结。" if outcome == "closed" else "已收到您的评价,该件将重新办理(复查)。", "success")
+    return redirect(url_for("cases.status", number=case.number))
+
+
+@bp.route("/<number>/receipt.pdf")
+def receipt(number):
+    case, code = _granted_case(number)
+    if case is None:
+        return redirect(url_for("cases.lookup", number=number[:20]))
+    pdf = render_pdf("pdf/receipt.html", case=case, code=code, status_url=url_for("cases.lookup", _external=True))
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"receipt-{case.number}.pdf\"",
+        "X-Content-Type-Options": "nosniff"})
+
+
+@bp.after_request
+def _private(response):
+    """Pages that show a query code or a reply stay out of caches and Referer headers."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response

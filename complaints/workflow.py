@@ -1,0 +1,110 @@
+"""The case status machine: one explicit transition table, nothing else moves a case.
+
+Pure code (no Flask, no database) so that the table can be read, tested and
+replayed on its own.
+"""
+
+STATUSES = ("received", "accepted", "declined", "assigned", "replied", "reopened", "closed")
+
+STATUS_LABELS = {
+    "received": "已接收,待受理",
+    "accepted": "已受理",
+    "declined": "不予受理",
+    "assigned": "已交办",
+    "replied": "已答复,待评价",
+    "reopened": "复查中",
+    "closed": "已办结",
+}
+
+FINAL_STATUSES = ("declined", "closed")
+OPEN_STATUSES = tuple(status for status in STATUSES if status not in FINAL_STATUSES)
+
+# (action, from status) -> to status. "create" is the only way in.
+TRANSITIONS = {
+    ("create", None): "received",
+    ("accept", "received"): "accepted",
+    ("decline", "received"): "declined",
+    ("assign", "accepted"): "assigned",
+    ("reply", "assigned"): "replied",
+    ("reply", "reopened"): "replied",
+    ("close", "replied"): "closed",
+    ("reopen", "replied"): "reopened",
+}
+
+# Events that record a fact without moving the case, and the statuses they may happen in.
+_HANDLING = ("accepted", "assigned", "reopened")
+EVENTS = {
+    "transfer": ("assigned", "reopened"),
+    "request_extension": _HANDLING,
+    "approve_extension": _HANDLING,
+    "refuse_extension": _HANDLING,
+    "unit_reply": ("assigned", "reopened"),
+    "release_identity": OPEN_STATUSES,
+    "overdue": ("assigned", "reopened"),  # only a unit's reply step is charged (see deductions.py)
+    "recompute": OPEN_STATUSES,
+}
+
+ACTION_LABELS = {
+    "create": "登记",
+    "accept": "受理",
+    "decline": "不予受理",
+    "assign": "交办",
+    "reply": "答复",
+    "close": "办结",
+    "reopen": "重新办理(复查)",
+    "transfer": "转办",
+    "request_extension": "申请延期",
+    "approve_extension": "批准延期",
+    "refuse_extension": "不批准延期",
+    "unit_reply": "单位答复意见",
+    "release_identity": "向承办单位提供投诉人身份",
+    "overdue": "超期",
+    "recompute": "重新计算期限",
+}
+
+
+class TransitionRefused(ValueError):
+    """An action that the table does not allow from the case's current status."""
+
+    def __init__(self, action, status):
+        label = STATUS_LABELS.get(status, status or "无")
+        super().__init__(f"该件当前状态为“{label}”,不能执行“{ACTION_LABELS.get(action, action)}”。")
+        self.action, self.status = action, status
+
+
+def next_status(action, status):
+    """The status after `action` from `status`; raises TransitionRefused for any other move."""
+    if (action, status) in TRANSITIONS:
+        return TRANSITIONS[(action, status)]
+    if status in EVENTS.get(action, ()):
+        return status
+    raise TransitionRefused(action, status)
+
+
+def replay(events):
+    """Fold (action, from_status, to_status) triples into the final status.
+
+    Raises ValueError if the log is not a chain of allowed moves: a log that
+    replays is one the current status can be trusted from.
+    """
+    status = None
+    for action, from_status, to_status in events:
+        if from_status != status:
+            raise ValueError(f"event {action} starts from {from_status}, case was {status}")
+        if next_status(action, status) != to_status:
+            raise ValueError(f"event {action} from {status} cannot lead to {to_status}")
+        status = to_status
+    return status
+
+
+_STAGES = {"received": "accept", "accepted": "reply", "assigned": "reply", "reopened": "review", "replied": "rating"}
+
+
+def stage(status):
+    """Which time limit runs in `status`: accept, reply, review (after reopening), rating, or None."""
+    return _STAGES.get(status)
+
+
+STAGE_LABELS = {"accept": "受理", "reply": "答复", "review": "复查答复", "rating": "评价"}
+# A follow-up case (from a bad survey rating): the first step is the callback, the second the fix.
+FOLLOW_UP_STAGE_LABELS = {**STAGE_LABELS, "accept": "回访核实", "reply": "整改", "review": "复查整改"}

@@ -1,0 +1,135 @@
+"""Working-day deadlines on the official calendar: holidays, 调休 workdays, unannounced years."""
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from complaints import holidays, operations as ops
+from complaints.deadlines import NoticeError, WorkCalendar, compute, end_of_day, local_date, parse_notice
+from complaints.models import CaseEvent
+from tests.conftest import csrf_from
+
+CAL = WorkCalendar()
+
+
+@pytest.mark.parametrize("start, days, due", [
+    # Spring Festival 2025: 1月28日—2月4日 off; the day after the break is the first working day.
+    (date(2025, 1, 27), 1, date(2025, 2, 5)),
+    # 调休: Sunday 26 January 2025 is a working day, so a Friday filing is due that Sunday.
+    (date(2025, 1, 24), 1, date(2025, 1, 26)),
+    # 调休 Saturday 8 February 2025.
+    (date(2025, 2, 7), 1, date(2025, 2, 8)),
+    # National Day 2025 (10月1日—8日) with the make-up Saturday 11 October counted.
+    (date(2025, 9, 30), 5, date(2025, 10, 14)),
+    # Spring Festival 2026 (2月15日—23日), make-up Saturdays 14 and 28 February both count.
+    (date(2026, 2, 13), 15, date(2026, 3, 12)),
+    # National Day 2026 (10月1日—7日), make-up Saturday 10 October.
+    (date(2026, 9, 30), 5, date(2026, 10, 13)),
+    # An ordinary week: Friday + 1 is Monday.
+    (date(2025, 3, 7), 1, date(2025, 3, 10)),
+    (date(2025, 3, 7), 0, date(2025, 3, 7)),
+])
+def test_working_days_on_the_official_calendar(start, days, due):
+    assert CAL.add_working_days(start, days) == (due, False)
+
+
+def test_make_up_saturday_is_a_workday_and_holiday_weekday_is_not():
+    assert CAL.is_workday(date(2025, 10, 11)) and not CAL.is_workday(date(2025, 10, 3))
+    assert not CAL.is_workday(date(2025, 10, 6))  # a Monday inside National Day
+    assert CAL.working_days_between(date(2025, 9, 30), date(2025, 10, 14)) == 5
+
+
+def test_unannounced_year_counts_weekends_only_and_is_provisional():
+    due, provisional = CAL.add_working_days(date(2026, 12, 24), 15)
+    assert provisional and due == date(2027, 1, 14)  # 1 January 2027 counted as a working day for now
+    assert not CAL.knows(2027)
+    loaded = WorkCalendar({2027: {date(2027, 1, 1): False}})
+    assert loaded.add_working_days(date(2026, 12, 24), 15) == (date(2027, 1, 15), False)
+
+
+def test_loaded_notice_wins_over_the_package():
+    calendar = WorkCalendar({2025: {date(2025, 3, 10): False}})  # pretend an extra holiday
+    assert calendar.add_working_days(date(2025, 3, 7), 1) == (date(2025, 3, 11), False)
+
+
+def test_reply_deadline_counts_from_acceptance_once_it_starts():
+    before = compute(CAL, received_on=date(2025, 9, 26), accept_days=1, reply_days=5)
+    assert before.accept_due_on == date(2025, 9, 28)  # a 调休 Sunday
+    after = compute(CAL, received_on=date(2025, 9, 26), accept_days=1, reply_days=5, reply_started_on=date(2025, 9, 26))
+    assert after.reply_due_on < before.reply_due_on
+    extended = compute(CAL, received_on=date(2025, 9, 26), accept_days=1, reply_days=5,
+                       reply_started_on=date(2025, 9, 26), extension_days=2)
+    assert CAL.working_days_between(after.reply_due_on, extended.reply_due_on) == 2
+
+
+def test_beijing_time_decides_the_day():
+    # 17:30 UTC on 26 January is 01:30 on the 27th in Beijing: the case counts from the 27th.
+    assert local_date(datetime(2025, 1, 26, 17, 30)) == date(2025, 1, 27)
+    assert end_of_day(date(2025, 2, 5)).isoformat() == "2025-02-05T23:59:59+08:00"
+
+
+def test_case_filed_at_night_utc_uses_the_beijing_date(new_case):
+    case = new_case(now=datetime(2025, 1, 26, 17, 30))
+    assert case.received_on == date(2025, 1, 27) and case.accept_due_on == date(2025, 2, 5)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("2027-13-01 休 元旦", "日期无效"),
+    ("2026-12-31 休 元旦", "2027年内"),
+    ("2027-01-01 放假 元旦", "格式不正确"),
+    ("# only a comment", "没有读到"),
+    ("2027-02-12..2027-02-06 休 春节", "起止有序"),
+])
+def test_malformed_notice_is_refused(text, message):
+    with pytest.raises(NoticeError, match=message):
+        parse_notice(text, 2027)
+
+
+def test_notice_parses_ranges_and_make_up_days():
+    days = parse_notice("2027-02-06..2027-02-08 休 春节\n\n2027-02-14 班 春节调休", 2027)
+    assert days[date(2027, 2, 7)] == (False, "春节") and days[date(2027, 2, 14)] == (True, "春节调休")
+    assert len(days) == 4
+
+
+def test_late_december_case_is_provisional_then_recomputed(client, new_case, login):
+    case = new_case(now=datetime(2026, 12, 24, 2, 0))
+    assert case.deadlines_provisional
+    assert (case.accept_due_on, case.reply_due_on) == (date(2026, 12, 25), date(2027, 1, 15))
+    db.session.commit()
+
+    admin = login("admin")
+    detail = client.get(f"/staff/cases/{case.number}").data.decode()
+    assert "期限为临时计算" in detail and "2027" in detail
+    page = client.get("/admin/cases/calendar").data.decode()
+    assert "2027年的国务院节假日安排尚未载入" in page
+
+    response = client.post("/admin/cases/calendar", data={
+        "csrf_token": csrf_from(page), "year": "2027", "note": "国办发明电〔2026〕X号",
+        "text": "2027-01-01 休 元旦\n2027-02-06..2027-02-12 休 春节\n2027-02-14 班 春节调休"})
+    assert response.status_code == 302
+    db.session.refresh(case)
+    assert not case.deadlines_provisional and case.reply_due_on == date(2027, 1, 18)
+    event = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                          CaseEvent.action == "recompute")).one()
+    assert event.actor_id == admin.id and "2027-01-15 → 2027-01-18" in event.note
+    assert "期限为临时计算" not in client.get(f"/staff/cases/{case.number}").data.decode()
+
+
+def test_bad_notice_on_the_admin_page_stores_nothing(client, login):
+    login("admin")
+    page = client.get("/admin/cases/calendar").data.decode()
+    response = client.post("/admin/cases/calendar", data={"csrf_token": csrf_from(page), "year": "2027",
+                                                          "text": "2027-01-01 休 元旦\n明年春节放假"})
+    assert response.status_code == 400 and "第2行格式不正确" in response.data.decode()
+    assert holidays.loaded_years() == []
+
+
+def test_provisional_deadline_shows_on_the_public_status_page(client, unit):
+    case, code = ops.create_case(kind="complaint", unit=unit, description="年底的事", anonymous=True,
+                                 now=datetime(2026, 12, 30, 3, 0))
+    db.session.commit()
+    client.post("/cases/lookup", data={"csrf_token": csrf_from(client.get("/cases/lookup").data),
+                                       "number": case.number, "code": code})
+    html = client.get(f"/cases/{case.number}").data.decode()
+    assert "期限为临时计算" in html and "2027年国务院节假日安排尚未载入" in html

@@ -1,0 +1,202 @@
+"""The daily sweep: overdue deductions (once), warnings a working day ahead, the rating timeout, the outbox."""
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from complaints import operations as ops
+from complaints.deductions import deductions_for_year
+from complaints.models import CaseEvent, Deduction, OutboxMessage
+from complaints.sweep import sweep
+from tests.conftest import csrf_from
+
+FILED = datetime(2025, 3, 3, 2, 0)  # Monday 3 March 2025, 10:00 in Beijing
+
+
+def _at(day, hour=2):
+    return datetime(day.year, day.month, day.day, hour)
+
+
+def _messages(topic):
+    return db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.topic == topic)).all()
+
+
+@pytest.fixture
+def assigned(unit, new_case, make):
+    """A complaint accepted and assigned to `unit` on the day it was filed; reply due Monday 24 March 2025."""
+    handler = make.user("handler")
+    case = new_case(now=FILED, name="郑十一", phone="13566667777")
+    ops.accept(case, handler, now=FILED)
+    ops.assign(case, handler, unit, now=FILED)
+    assert case.reply_due_on == date(2025, 3, 24)
+    return case
+
+
+def test_missed_reply_deadline_costs_the_unit_points_once(assigned, unit):
+    counts = sweep(_at(date(2025, 3, 25)))
+    assert counts["deductions"] == 1
+    deduction = db.session.scalars(sa.select(Deduction)).one()
+    assert (deduction.unit_id, deduction.year, deduction.points, deduction.stage) == (unit.id, 2025, 2, "reply")
+    assert deduction.case_id == assigned.id and assigned.number in deduction.reason
+    assert sweep(_at(date(2025, 3, 26)))["deductions"] == 0
+    assert db.session.scalar(sa.select(sa.func.count(Deduction.id))) == 1
+    event = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.action == "overdue")).one()
+    assert event.from_status == event.to_status == "assigned" and event.actor_label == "系统"
+    overdue = _messages("overdue")
+    assert len(overdue) == 1 and overdue[0].unit_id == unit.id and "扣分2分" in overdue[0].body
+    assert deductions_for_year(2025) == [{
+        "unit_code": unit.code, "unit_id": unit.id, "points": 2.0, "case_number": assigned.number,
+        "stage": "reply", "due_on": date(2025, 3, 24), "reason": deduction.reason, "revoked": False,
+        "revoke_reason": ""}]
+
+
+def test_deadline_day_itself_is_not_late(assigned):
+    assert sweep(datetime(2025, 3, 24, 15, 59))["deductions"] == 0  # 23:59 on the due day in Beijing
+    assert sweep(datetime(2025, 3, 24, 16, 1))["deductions"] == 1  # 00:01 the next day
+
+
+def test_unit_that_answered_in_time_is_not_charged_for_the_office(assigned, make):
+    ops.unit_reply(assigned, make.user("liaison", unit=assigned.assigned_unit), "已答复", now=_at(date(2025, 3, 21)))
+    counts = sweep(_at(date(2025, 3, 27)))
+    assert counts["deductions"] == 0 and counts["office_overdue"] == 1
+    sweep(_at(date(2025, 3, 28)))
+    assert len(_messages("office_overdue")) == 1
+
+
+def test_late_unit_reply_is_charged_even_before_a_sweep(assigned, make):
+    liaison = make.user("liaison", unit=assigned.assigned_unit)
+    ops.unit_reply(assigned, liaison, "迟到的答复", now=_at(date(2025, 3, 26)))
+    assert db.session.scalar(sa.select(Deduction.stage)) == "reply"
+    assert sweep(_at(date(2025, 3, 27)))["deductions"] == 0
+
+
+def test_review_after_reopening_is_a_second_deadline(assigned, make):
+    handler = make.user("handler")
+    ops.reply(assigned, handler, "答复", now=_at(date(2025, 3, 10)))
+    ops.rate(assigned, "dissatisfied", now=_at(date(2025, 3, 11)))
+    assert assigned.status == "reopened" and assigned.reply_due_on == date(2025, 4, 1)
+    sweep(_at(date(2025, 4, 3)))
+    assert db.session.scalars(sa.select(Deduction.stage)).all() == ["review"]
+
+
+def test_warning_one_working_day_before_goes_to_the_unit_once(assigned, unit):
+    assert sweep(_at(date(2025, 3, 20)))["warnings"] == 0  # two working days left
+    assert sweep(_at(date(2025, 3, 21)))["warnings"] == 1  # Friday: Monday is the last day
+    assert sweep(_at(date(2025, 3, 22)))["warnings"] == 0
+    assert sweep(_at(date(2025, 3, 24)))["warnings"] == 0
+    warning = _messages("warning")
+    assert len(warning) == 1 and warning[0].audience == "unit" and warning[0].unit_id == unit.id
+    assert "2025-03-24" in warning[0].body
+
+
+def test_warning_before_acceptance_goes_to_the_office(new_case):
+    case = new_case(now=FILED)
+    assert sweep(_at(date(2025, 3, 3)))["warnings"] == 1
+    assert _messages("warning")[0].audience == "office" and case.number in _messages("warning")[0].body
+
+
+def test_no_rating_within_seven_days_closes_as_basically_satisfied(assigned, make):
+    ops.reply(assigned, make.user("handler"), "答复", now=_at(date(2025, 3, 10)))
+    assert assigned.rating_due_on == date(2025, 3, 17)
+    assert sweep(_at(date(2025, 3, 17)))["closed"] == 0
+    assert sweep(_at(date(2025, 3, 18)))["closed"] == 1
+    assert (assigned.status, assigned.rating) == ("closed", "basic")
+    assert assigned.events[-1].actor_label == "系统" and "7日内未评价" in assigned.events[-1].note
+    assert sweep(_at(date(2025, 3, 25)))["closed"] == 0
+
+
+def test_unit_notices_never_carry_the_complainants_identity(assigned, make):
+    ops.reply(assigned, make.user("handler"), "答复", now=_at(date(2025, 3, 10)))
+    ops.rate(assigned, "dissatisfied", now=_at(date(2025, 3, 11)))
+    sweep(_at(date(2025, 3, 31)))
+    sweep(_at(date(2025, 4, 3)))
+    bodies = [m.body for m in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.audience == "unit"))]
+    assert {"assigned", "reopened", "warning", "overdue"} <= {
+        m.topic for m in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.audience == "unit"))}
+    assert all("郑" not in body and "1356" not in body and "6667777" not in body for body in bodies)
+
+
+class RecordingBackend:
+    sent = []
+
+    def send(self, message):
+        RecordingBackend.sent.append(message.body)
+
+
+class FailingBackend:
+    def send(self, message):
+        raise ConnectionError("SMS gateway down")
+
+
+def test_outbox_goes_through_the_configured_back_end(app, assigned):
+    app.config["NOTIFY_BACKEND"] = f"{__name__}.RecordingBackend"
+    try:
+        RecordingBackend.sent.clear()
+        counts = sweep(_at(date(2025, 3, 4)))
+    finally:
+        app.config.pop("NOTIFY_BACKEND")
+    assert counts["sent"] == len(RecordingBackend.sent) >= 3
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None))) == 0
+
+
+def test_failed_sending_is_kept_for_the_next_run(app, assigned):
+    app.config["NOTIFY_BACKEND"] = f"{__name__}.FailingBackend"
+    try:
+        assert sweep(_at(date(2025, 3, 4)))["sent"] == 0
+    finally:
+        app.config.pop("NOTIFY_BACKEND")
+    message = db.session.scalars(sa.select(OutboxMessage)).first()
+    assert message.sent_at is None and message.attempts == 1 and "gateway down" in message.last_error
+    assert sweep(_at(date(2025, 3, 4)))["sent"] >= 1  # the logging back end by default
+
+
+def test_admin_revokes_a_deduction_only_with_a_reason(client, assigned, login):
+    sweep(_at(date(2025, 3, 27)))
+    deduction = db.session.scalars(sa.select(Deduction)).one()
+    db.session.commit()
+    admin = login("admin")
+    page = client.get("/admin/cases/deductions?year=2025").data.decode()
+    assert assigned.number in page
+    response = client.post(f"/admin/cases/deductions/{deduction.id}/revoke",
+                           data={"csrf_token": csrf_from(page), "reason": "  "})
+    assert response.status_code == 400 and "书面理由" in response.data.decode()
+    response = client.post(f"/admin/cases/deductions/{deduction.id}/revoke",
+                           data={"csrf_token": csrf_from(page), "reason": "系统故障导致逾期,经核实免责"})
+    assert response.status_code == 302
+    db.session.refresh(deduction)
+    assert deduction.revoked_by_id == admin.id and deduction.revoke_reason == "系统故障导致逾期,经核实免责"
+    row = deductions_for_year(2025)[0]
+    assert row["revoked"] and row["points"] == 2.0 and row["revoke_reason"] == deduction.revoke_reason
+    assert "系统故障导致逾期" in client.get("/admin/cases/deductions?year=2025").data.decode()
+
+
+def test_statistician_reads_but_cannot_revoke(client, assigned, login):
+    sweep(_at(date(2025, 3, 27)))
+    deduction = db.session.scalars(sa.select(Deduction)).one()
+    db.session.commit()
+    login("statistician")
+    page = client.get("/admin/cases/deductions?year=2025")
+    assert page.status_code == 200 and "撤销扣分" not in page.data.decode()
+    token = csrf_from(client.get("/auth/password").data)
+    assert client.post(f"/admin/cases/deductions/{deduction.id}/revoke",
+                       data={"csrf_token": token, "reason": "x"}).status_code == 403
+
+
+def test_sweep_command_runs_at_a_given_time(runner, assigned):
+    result = runner.invoke(args=["cases", "sweep", "--now", "2025-03-25T10:00:00+08:00"])
+    assert result.exit_code == 0, result.output
+    assert "扣分 1" in result.output
+    result = runner.invoke(args=["cases", "sweep", "--now", "2025-03-26T10:00:00+08:00"])
+    assert "扣分 0" in result.output
+    assert runner.invoke(args=["cases", "sweep", "--now", "yesterday"]).exit_code != 0
+
+
+def test_load_holidays_command(runner, tmp_path):
+    notice = tmp_path / "2027.txt"
+    notice.write_text("2027-01-01 休 元旦\n2027-02-14 班 春节调休\n", encoding="utf-8")
+    result = runner.invoke(args=["cases", "load-holidays", "2027", str(notice)])
+    assert result.exit_code == 0 and "已载入2027年" in result.output
+    notice.write_text("2028-01-01 休 元旦\n", encoding="utf-8")
+    result = runner.invoke(args=["cases", "load-holidays", "2027", str(notice)])
+    assert result.exit_code != 0 and "2027年内" in result.output

@@ -1,0 +1,172 @@
+"""Random sequences of actions against the workflow: the table holds, deadlines exist, the log replays."""
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+from app.extensions import db
+from complaints import operations as ops, workflow
+from complaints.models import Case, CaseEvent, Deduction
+from complaints.sweep import sweep
+
+# Events written by the system or at creation do not claim the case (no version bump).
+UNCLAIMED = ("create", "overdue", "recompute")
+
+
+def test_table_refuses_every_move_not_listed():
+    for action in set(a for a, _ in workflow.TRANSITIONS) | set(workflow.EVENTS):
+        for status in (None, *workflow.STATUSES):
+            listed = (action, status) in workflow.TRANSITIONS or status in workflow.EVENTS.get(action, ())
+            if listed:
+                assert workflow.next_status(action, status) in workflow.STATUSES
+            else:
+                with pytest.raises(workflow.TransitionRefused):
+                    workflow.next_status(action, status)
+
+
+def test_replay_rejects_a_broken_chain():
+    assert workflow.replay([("create", None, "received"), ("accept", "received", "accepted")]) == "accepted"
+    with pytest.raises(ValueError):
+        workflow.replay([("create", None, "received"), ("assign", "received", "assigned")])
+    with pytest.raises(ValueError):
+        workflow.replay([("create", None, "received"), ("accept", "accepted", "assigned")])
+
+
+def test_random_action_sequences_keep_the_workflow_sound(make):
+    unit_a, unit_b = make.unit(), make.unit()
+    handler, admin = make.user("handler"), make.user("admin")
+    liaisons = [make.user("liaison", unit=unit_a), make.user("liaison", unit=unit_b)]
+    units = [unit_a, unit_b]
+
+    class Workflow(RuleBasedStateMachine):
+        @initialize()
+        def start(self):
+            self.example = db.session.begin_nested()  # each example starts from the same database
+            self.now = datetime(2025, 12, 15, 2, 0)
+            self.case_ids = []
+
+        def teardown(self):
+            if hasattr(self, "example"):
+                self.example.rollback()
+
+        def _case(self, index):
+            return db.session.get(Case, self.case_ids[index % len(self.case_ids)])
+
+        def _try(self, index, do, stale=False):
+            """Run one action as a request would: all of it, or nothing (a savepoint)."""
+            if not self.case_ids:
+                return
+            case = self._case(index)
+            before = (case.status, case.version, len(case.events))
+            version = case.version - 1 if stale else case.version
+            try:
+                with db.session.begin_nested():
+                    do(case, version)
+            except ops.CaseError:
+                db.session.expire_all()
+                case = db.session.get(Case, case.id)
+                assert (case.status, case.version, len(case.events)) == before, "a refused action left a trace"
+                return
+            assert not stale, "an action on a stale version must be refused"
+
+        @rule(kind=st.sampled_from(["complaint", "inquiry", "report", "suggestion", "follow_up"]),
+              anonymous=st.booleans())
+        def create(self, kind, anonymous):
+            if len(self.case_ids) >= 4:
+                return
+            case, _ = ops.create_case(kind=kind, unit=unit_a, description="随机", anonymous=anonymous,
+                                      name=None if anonymous else "王五",
+                                      phone=None if anonymous else "13700000000", now=self.now)
+            self.case_ids.append(case.id)
+
+        @rule(days=st.integers(0, 12))
+        def advance(self, days):
+            self.now += timedelta(days=days, hours=3)
+
+        @rule()
+        def run_sweep(self):
+            with db.session.begin_nested():
+                sweep(self.now)
+
+        @rule(index=st.integers(0, 3), rating=st.sampled_from(["satisfied", "basic", "dissatisfied"]))
+        def progress(self, index, rating):
+            """The usual next step for the case, so that random runs also reach the deep states."""
+            if not self.case_ids:
+                return
+            steps = {
+                "received": lambda c, v: ops.accept(c, handler, "", v, self.now),
+                "accepted": lambda c, v: ops.assign(c, handler, unit_a, "", v, self.now),
+                "assigned": lambda c, v: (ops.unit_reply(c, liaisons[0], "已办", v, self.now)
+                                          if c.unit_replied_at is None and c.assigned_unit_id == unit_a.id
+                                          else ops.reply(c, handler, "答复", v, self.now)),
+                "reopened": lambda c, v: ops.reply(c, handler, "复查答复", v, self.now),
+                "replied": lambda c, v: ops.rate(c, rating, None, "", v, self.now),
+            }
+            step = steps.get(self._case(index).status)
+            if step:
+                self._try(index, step)
+
+        @rule(index=st.integers(0, 3), stale=st.booleans())
+        def accept(self, index, stale):
+            self._try(index, lambda c, v: ops.accept(c, handler, "", v, self.now), stale)
+
+        @rule(index=st.integers(0, 3), reason=st.sampled_from(["", "不属于效能投诉受理范围"]))
+        def decline(self, index, reason):
+            self._try(index, lambda c, v: ops.decline(c, handler, reason, v, self.now))
+
+        @rule(index=st.integers(0, 3), which=st.integers(0, 1))
+        def assign(self, index, which):
+            self._try(index, lambda c, v: ops.assign(c, handler, units[which], "", v, self.now))
+
+        @rule(index=st.integers(0, 3), which=st.integers(0, 1))
+        def transfer(self, index, which):
+            self._try(index, lambda c, v: ops.transfer(c, handler, units[which], "职责调整", v, self.now))
+
+        @rule(index=st.integers(0, 3), which=st.integers(0, 1))
+        def unit_reply(self, index, which):
+            self._try(index, lambda c, v: ops.unit_reply(c, liaisons[which], "已整改", v, self.now))
+
+        @rule(index=st.integers(0, 3), text=st.sampled_from(["", "经核实,已整改。"]))
+        def reply(self, index, text):
+            self._try(index, lambda c, v: ops.reply(c, handler, text, v, self.now))
+
+        @rule(index=st.integers(0, 3), rating=st.sampled_from(["satisfied", "basic", "dissatisfied", "bogus"]),
+              by_handler=st.booleans())
+        def rate(self, index, rating, by_handler):
+            actor = handler if by_handler else None
+            self._try(index, lambda c, v: ops.rate(c, rating, actor, "回访", v, self.now))
+
+        @rule(index=st.integers(0, 3), days=st.integers(0, 20))
+        def request_extension(self, index, days):
+            self._try(index, lambda c, v: ops.request_extension(c, handler, days, "情况复杂", v, self.now))
+
+        @rule(index=st.integers(0, 3), approve=st.booleans())
+        def decide_extension(self, index, approve):
+            self._try(index, lambda c, v: ops.decide_extension(c, admin, approve, "", v, self.now))
+
+        @rule(index=st.integers(0, 3))
+        def release(self, index):
+            self._try(index, lambda c, v: ops.release_identity(c, handler, "需当面核实", v, self.now))
+
+        @invariant()
+        def every_case_is_sound(self):
+            for case_id in getattr(self, "case_ids", []):
+                case = db.session.get(Case, case_id)
+                assert case.status in workflow.STATUSES
+                if case.is_open:
+                    assert case.current_due_on is not None, f"open case in {case.status} without a deadline"
+                events = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case_id)
+                                            .order_by(CaseEvent.id)).all()
+                assert workflow.replay([(e.action, e.from_status, e.to_status) for e in events]) == case.status
+                claimed = sum(e.action not in UNCLAIMED for e in events)
+                assert case.version == 1 + claimed
+                stages = db.session.scalars(sa.select(Deduction.stage).where(Deduction.case_id == case_id)).all()
+                assert len(stages) == len(set(stages)) and set(stages) <= {"reply", "review"}
+                if case.status == "declined":
+                    assert case.decline_reason
+
+    run_state_machine_as_test(Workflow, settings=settings(
+        max_examples=60, stateful_step_count=40, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
