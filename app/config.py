@@ -14,6 +14,8 @@ DEFAULTS = {
     # Forwarded-for headers are trusted only behind a known proxy (count of hops).
     "PROXY_HOPS": 0,
     "PASSWORD_HASH_METHOD": "scrypt",
+    # Sends the outbox's SMS and e-mail notices: a dotted path to a class with send(message).
+    "NOTIFY_BACKEND": "complaints.notify.LoggingBackend",
     # The app's root as the public reaches it (https://xn.example.gov.cn), for printed QR codes and
     # invitation links; None uses the request's host, which behind a proxy may be an internal name.
     "PUBLIC_BASE_URL": None,

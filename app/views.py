@@ -42,6 +42,10 @@ DASHBOARD_LINKS = [
     ("case_admin.deduction_list", "超期扣分记录", ("admin", "statistician")),
     ("case_admin.calendar", "节假日安排(工作日计算)", ("admin",)),
     ("case_admin.outbox", "通知发件箱", ("admin",)),
+    ("stats.runs", "计分与考核结果(通报、导出)", ("admin", "statistician")),
+    ("stats_inputs.parts", "导入考核项目分值", ("admin", "statistician")),
+    ("stats_inputs.adjustments", "加减分台账", ("admin", "statistician")),
+    ("stats_inputs.screening", "无效问卷复核", ("admin", "statistician")),
 ]
 
 

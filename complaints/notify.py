@@ -17,8 +17,6 @@ from complaints.privacy import mask_phone
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BACKEND = "complaints.notify.LoggingBackend"
-
 TEMPLATES = {
     "received": "【效能投诉】您的{kind}已收到,编号{number},将于{accept_due}前决定是否受理。",
     "accepted": "【效能投诉】您的{kind}(编号{number})已受理,预计{reply_due}前答复。",
@@ -75,7 +73,7 @@ class LoggingBackend:
 
 
 def backend():
-    return import_string(current_app.config.get("NOTIFY_BACKEND", DEFAULT_BACKEND))()
+    return import_string(current_app.config["NOTIFY_BACKEND"])()
 
 
 def deliver_pending(limit=500, now=None):

@@ -98,3 +98,9 @@ def test_api_lists_units(client, make):
     unit = make.unit(name="省测试厅", category=2)
     data = client.get("/api/v1/units").get_json()
     assert {"code": unit.code, "name": "省测试厅", "category": 2} in data
+
+
+def test_home_page_leads_to_intake_status_and_api(client):
+    html = client.get("/").data.decode()
+    assert 'href="/cases/new"' in html and 'href="/cases/lookup"' in html
+    assert client.get("/api/v1/openapi.json").status_code == 200
