@@ -129,23 +129,17 @@ class FailingBackend:
         raise ConnectionError("SMS gateway down")
 
 
-def test_outbox_goes_through_the_configured_back_end(app, assigned):
-    app.config["NOTIFY_BACKEND"] = f"{__name__}.RecordingBackend"
-    try:
-        RecordingBackend.sent.clear()
-        counts = sweep(_at(date(2025, 3, 4)))
-    finally:
-        app.config.pop("NOTIFY_BACKEND")
+def test_outbox_goes_through_the_configured_back_end(app, assigned, monkeypatch):
+    monkeypatch.setitem(app.config, "NOTIFY_BACKEND", f"{__name__}.RecordingBackend")
+    RecordingBackend.sent.clear()
+    counts = sweep(_at(date(2025, 3, 4)))
     assert counts["sent"] == len(RecordingBackend.sent) >= 3
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None))) == 0
 
 
-def test_failed_sending_is_kept_for_the_next_run(app, assigned):
-    app.config["NOTIFY_BACKEND"] = f"{__name__}.FailingBackend"
-    try:
-        assert sweep(_at(date(2025, 3, 4)))["sent"] == 0
-    finally:
-        app.config.pop("NOTIFY_BACKEND")
+def test_failed_sending_is_kept_for_the_next_run(app, assigned, monkeypatch):
+    monkeypatch.setitem(app.config, "NOTIFY_BACKEND", f"{__name__}.FailingBackend")
+    assert sweep(_at(date(2025, 3, 4)))["sent"] == 0
     message = db.session.scalars(sa.select(OutboxMessage)).first()
     assert message.sent_at is None and message.attempts == 1 and "gateway down" in message.last_error
     assert sweep(_at(date(2025, 3, 4)))["sent"] >= 1  # the logging back end by default
