@@ -1,0 +1,194 @@
+"""Statisticians' input pages: imported parts, the adjustment ledger, and the screening review queue."""
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from app.auth import role_required
+from app.extensions import db
+from app.models import Unit, Window
+from app.scheme import load_scheme
+from stats.web import operations as ops
+from stats.web.forms import AdjustmentForm, PartsImportForm, ReinstateForm, RevokeForm
+from stats.web.inputs import default_year, ledger_rows, parts_rows
+from stats.web.models import ORIGIN_LABELS, Adjustment, PartScore, Reinstatement
+from stats.web.report import REASON_LABELS, local_time
+from stats.web.runs import latest_run
+from surveys.models import CHANNEL_LABELS, GROUP_LABELS, Response
+
+bp = Blueprint("stats_inputs", __name__, url_prefix="/stats")
+
+STAFF = ("admin", "statistician")
+PAGE_SIZE = 50
+
+
+def _year(value=None):
+    year = value if value is not None else request.args.get("year", type=int)
+    return year if year and 2000 <= year <= 2100 else default_year()
+
+
+def _scheme():
+    return load_scheme(current_app.config["SCHEME"])
+
+
+@bp.context_processor
+def _helpers():
+    return {"local": local_time}
+
+
+# --- Parts ---------------------------------------------------------------------------------------
+
+@bp.route("/parts", methods=["GET", "POST"])
+@role_required(*STAFF)
+def parts():
+    form = PartsImportForm(year=_year())
+    errors, status = [], 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            text = ops.decode_upload(upload.read())
+            created, updated = ops.import_parts(text, upload.filename, form.year.data, current_user, _scheme())
+        except ops.StatsError as error:
+            flash(error.message, "error")
+            errors, status = error.errors, error.status
+        else:
+            flash(f"已导入 {created + updated} 行(新增 {created},更新 {updated})。", "success")
+            return redirect(url_for("stats_inputs.parts", year=form.year.data))
+    elif form.is_submitted():
+        status = 400
+    year = form.year.data if form.year.data and not form.year.errors else _year()
+    return render_template("stats/parts.html", form=form, year=year, errors=errors, rows=_parts_listing(year),
+                           scheme=_scheme()), status
+
+
+def _parts_listing(year):
+    """The imported parts in parts_rows order (its line numbers are the ones run errors name)."""
+    rows = parts_rows(year)
+    names = dict(db.session.execute(sa.select(Unit.code, Unit.name)).all())
+    meta = {(code, p.part): p for p, code in db.session.execute(
+        sa.select(PartScore, Unit.code).join(Unit).where(PartScore.year == year))}
+    return [{**row, "name": names[row["unit_code"]], "record": meta[row["unit_code"], row["part"]]} for row in rows]
+
+
+# --- Adjustment ledger ---------------------------------------------------------------------------
+
+def _unit_choices():
+    units = db.session.execute(sa.select(Unit.code, Unit.name).where(Unit.active).order_by(Unit.code))
+    return [SelectChoice("", "请选择")] + [SelectChoice(code, f"{name}({code})") for code, name in units]
+
+
+@bp.route("/adjustments")
+@role_required(*STAFF)
+def adjustments():
+    year = _year()
+    fed = ops.feed_overdue_deductions(year)  # "arrive automatically": every look at the ledger is current
+    if fed["added"] or fed["revoked"]:
+        flash(f"已同步超期扣分:新增 {fed['added']} 条,撤销 {fed['revoked']} 条。", "info")
+    form = AdjustmentForm(year=str(year))
+    form.unit.choices = _unit_choices()
+    return _ledger_page(year, form)
+
+
+def _ledger_page(year, form, status=200):
+    lines = db.session.scalars(sa.select(Adjustment).where(Adjustment.year == year)
+                               .order_by(Adjustment.created_at.desc(), Adjustment.id.desc())).all()
+    caps = _scheme()["adjustments"]
+    totals = ops.ledger_totals(ledger_rows(year), caps)
+    names = dict(db.session.execute(sa.select(Unit.code, Unit.name)).all())
+    return render_template("stats/adjustments.html", year=year, form=form, lines=lines, caps=caps,
+                           totals=sorted(totals.items()), names=names, revoke_form=RevokeForm(),
+                           origin_labels=ORIGIN_LABELS), status
+
+
+@bp.route("/adjustments", methods=["POST"])
+@role_required(*STAFF)
+def adjustment_new():
+    form = AdjustmentForm()
+    form.unit.choices = _unit_choices()
+    year = _year(int(form.year.data) if (form.year.data or "").isdigit() else None)
+    if not form.validate_on_submit():
+        return _ledger_page(year, form, 400)
+    unit = db.session.scalar(sa.select(Unit).where(Unit.code == form.unit.data))
+    try:
+        ops.add_adjustment(unit, year, form.amount.data, form.reason.data, form.evidence.data, current_user)
+    except ops.StatsError as error:
+        flash(error.message, "error")
+        return _ledger_page(year, form, error.status)
+    flash(f"已记入台账:{unit.name} {float(form.amount.data):+g} 分。", "success")
+    return redirect(url_for("stats_inputs.adjustments", year=year))
+
+
+@bp.route("/adjustments/<int:line_id>/revoke", methods=["POST"])
+@role_required(*STAFF)
+def adjustment_revoke(line_id):
+    line = db.get_or_404(Adjustment, line_id)
+    form = RevokeForm()
+    back = redirect(url_for("stats_inputs.adjustments", year=line.year))
+    try:
+        if not form.validate_on_submit():
+            raise ops.StatsError("撤销须填写理由。")
+        ops.revoke_adjustment(line, current_user, form.reason.data)
+    except ops.StatsError as error:
+        flash(error.message, "error")
+        return back, error.status
+    flash("已撤销该条加减分。", "success")
+    return back
+
+
+# --- Screening review queue ----------------------------------------------------------------------
+
+@bp.route("/screening")
+@role_required(*STAFF)
+def screening():
+    year, reason, unit = _year(), request.args.get("reason", ""), request.args.get("unit", "")
+    page = max(request.args.get("page", 1, type=int), 1)
+    run = latest_run(year)
+    entries = [e for e in (run.results["excluded"] if run else [])
+               if (not reason or e["reason"] == reason) and (not unit or e.get("unit_code") == unit)]
+    shown = entries[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    reinstated = {r.response.public_id: r for r in db.session.scalars(
+        sa.select(Reinstatement).where(Reinstatement.year == year).order_by(Reinstatement.created_at.desc()))}
+    return render_template(
+        "stats/screening.html", year=year, run=run, entries=shown, total=len(entries), page=page,
+        pages=max(1, -(-len(entries) // PAGE_SIZE)), reason=reason, unit=unit, details=_response_details(shown),
+        reinstated=reinstated, form=ReinstateForm(), reason_labels=REASON_LABELS, group_labels=GROUP_LABELS,
+        channel_labels=CHANNEL_LABELS, not_reinstatable=ops.NOT_REINSTATABLE,
+        units=db.session.execute(sa.select(Unit.code, Unit.name).where(Unit.active).order_by(Unit.code)).all())
+
+
+def _response_details(entries):
+    """{public_id: (unit name, window name, channel, submitted_at, started_at)} for one page of the queue."""
+    ids = [e["response_id"] for e in entries]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Response.public_id, Unit.name, Window.name, Response.channel, Response.submitted_at,
+                  Response.started_at)
+        .join(Unit, Unit.id == Response.unit_id).outerjoin(Window, Window.id == Response.window_id)
+        .where(Response.public_id.in_(ids)))
+    return {row[0]: row[1:] for row in rows}
+
+
+@bp.route("/screening/<public_id>/reinstate", methods=["POST"])
+@role_required(*STAFF)
+def reinstate(public_id):
+    form = ReinstateForm()
+    year = _year(request.form.get("year", type=int))
+    back = redirect(url_for("stats_inputs.screening", year=year))
+    try:
+        if not form.validate_on_submit():
+            raise ops.StatsError("恢复计分须填写说明。")
+        ops.reinstate(public_id, form.note.data, current_user, latest_run(year))
+    except ops.StatsError as error:
+        flash(error.message, "error")
+        return back, error.status
+    flash("已恢复该答卷计分,下一次计分起生效。", "success")
+    return back

@@ -1,0 +1,169 @@
+"""Statisticians' records: imported parts, the adjustment ledger, reinstated responses and score runs.
+
+A published score run is frozen: operations refuse to touch it, and the ORM hooks at the bottom
+refuse any flush that would update or delete one, whatever code path tries.
+"""
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import Unit, User, utcnow
+from surveys.models import Response
+
+
+class FrozenRunError(RuntimeError):
+    """Something tried to change or delete a published score run."""
+
+
+class PartScore(db.Model):
+    """An imported part's points (e.g. 履行核心职能) for one unit and year, with where it came from."""
+
+    __tablename__ = "stats_part_scores"
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "year", "part"),
+        sa.CheckConstraint("points >= 0", name="points_not_negative"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    year: so.Mapped[int] = so.mapped_column(index=True)
+    part: so.Mapped[str] = so.mapped_column(sa.String(40))
+    points: so.Mapped[float]
+    source: so.Mapped[str] = so.mapped_column(sa.String(200))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    imported_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    imported_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    unit: so.Mapped[Unit] = so.relationship()
+    imported_by: so.Mapped[User] = so.relationship()
+
+
+class Origin:
+    manual = "manual"
+    overdue_case = "overdue_case"
+
+
+ORIGIN_LABELS = {Origin.manual: "人工录入", Origin.overdue_case: "投诉件超期扣分"}
+
+
+class Adjustment(db.Model):
+    """加减分: one signed ledger line. Lines are never deleted; a withdrawn line is revoked with a reason.
+
+    Lines fed from overdue-case deductions carry the case as origin_ref, unique per origin, so feeding
+    them again adds nothing.
+    """
+
+    __tablename__ = "stats_adjustments"
+    __table_args__ = (
+        sa.UniqueConstraint("origin", "origin_ref"),
+        sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
+        sa.CheckConstraint("origin IN ('manual', 'overdue_case')", name="origin_known"),
+        sa.CheckConstraint("origin = 'manual' OR origin_ref IS NOT NULL", name="fed_line_has_ref"),
+        sa.CheckConstraint("origin <> 'manual' OR created_by_id IS NOT NULL", name="manual_line_has_author"),
+        sa.CheckConstraint("revoked_at IS NULL OR revoke_reason <> ''", name="revoke_has_reason"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    year: so.Mapped[int] = so.mapped_column(index=True)
+    amount: so.Mapped[float]
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    evidence: so.Mapped[str] = so.mapped_column(sa.String(300))
+    origin: so.Mapped[str] = so.mapped_column(sa.String(20), default=Origin.manual)
+    origin_ref: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    revoked_at: so.Mapped[datetime | None]
+    revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    revoke_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    unit: so.Mapped[Unit] = so.relationship()
+    created_by: so.Mapped[User | None] = so.relationship(foreign_keys=[created_by_id])
+    revoked_by: so.Mapped[User | None] = so.relationship(foreign_keys=[revoked_by_id])
+
+
+class Reinstatement(db.Model):
+    """A response that screening excluded, counted again by a statistician's decision, with a note."""
+
+    __tablename__ = "stats_reinstatements"
+    __table_args__ = (sa.CheckConstraint("note <> ''", name="note_given"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("responses.id"), unique=True)
+    year: so.Mapped[int] = so.mapped_column(index=True)
+    reason: so.Mapped[str] = so.mapped_column(sa.String(20))  # the screening reason it overrides
+    note: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    response: so.Mapped[Response] = so.relationship()
+    created_by: so.Mapped[User] = so.relationship()
+
+
+class RunStatus:
+    draft = "draft"
+    published = "published"
+
+
+class ScoreRun(db.Model):
+    """计分: one frozen computation of a year's points and ranks, its inputs' hashes and its scheme."""
+
+    __tablename__ = "stats_score_runs"
+    __table_args__ = (
+        sa.UniqueConstraint("year", "sequence"),
+        sa.CheckConstraint("status IN ('draft', 'published')", name="status_known"),
+        sa.CheckConstraint("sequence >= 1", name="sequence_positive"),
+        sa.CheckConstraint("status = 'draft' OR (published_at IS NOT NULL AND published_by_id IS NOT NULL)",
+                           name="published_has_stamp"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    year: so.Mapped[int] = so.mapped_column(index=True)
+    sequence: so.Mapped[int]
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    scheme_name: so.Mapped[str] = so.mapped_column(sa.String(80))
+    scheme_version: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
+    scheme_sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    input_hashes: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    results: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default=RunStatus.draft)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    published_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    published_at: so.Mapped[datetime | None]
+    previous_run_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("stats_score_runs.id"))
+
+    created_by: so.Mapped[User | None] = so.relationship(foreign_keys=[created_by_id])
+    published_by: so.Mapped[User | None] = so.relationship(foreign_keys=[published_by_id])
+    previous_run: so.Mapped["ScoreRun | None"] = so.relationship(remote_side=[id])
+
+    @property
+    def is_published(self):
+        return self.status == RunStatus.published
+
+    @property
+    def label(self):
+        return f"{self.year}年度第{self.sequence}次计分"
+
+
+def _status_when_loaded(run):
+    """The status the row had in the database before this flush's changes."""
+    history = sa.inspect(run).attrs.status.history
+    return history.deleted[0] if history.deleted else run.status
+
+
+@event.listens_for(ScoreRun, "before_update")
+def _refuse_update_of_published(_mapper, _connection, run):
+    # before_update also fires for rows merely marked dirty: only real column changes count.
+    changed = so.object_session(run).is_modified(run, include_collections=False)
+    if changed and _status_when_loaded(run) == RunStatus.published:
+        raise FrozenRunError(f"{run.label}已发布,不能修改")
+
+
+@event.listens_for(ScoreRun, "before_delete")
+def _refuse_delete_of_published(_mapper, _connection, run):
+    if _status_when_loaded(run) == RunStatus.published:
+        raise FrozenRunError(f"{run.label}已发布,不能删除")

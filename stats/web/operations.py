@@ -1,0 +1,202 @@
+"""Statisticians' inputs: imported parts, the adjustment ledger (with the overdue-case feed) and
+reinstated responses. Operations flush; the request boundary commits."""
+import csv
+import io
+from collections import defaultdict
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Unit, utcnow
+from stats.totals import validate_parts
+from stats.web.inputs import registry_units
+from stats.web.models import Adjustment, Origin, PartScore, Reinstatement
+from surveys.models import Campaign, Response
+
+PARTS_REQUIRED = ("unit_code", "part", "points")  # source and note may be left out
+NOT_REINSTATABLE = ("duplicate_id", "empty")  # see stats.screening: these never count
+
+
+class StatsError(Exception):
+    """A refused action; `status` is the HTTP status, `errors` an optional list of details (one per row)."""
+
+    def __init__(self, message, status=400, errors=()):
+        super().__init__(message)
+        self.message, self.status, self.errors = message, status, list(errors)
+
+
+# --- Parts (考核项目分值) -------------------------------------------------------------------------
+
+def decode_upload(data):
+    """Text of an uploaded CSV: UTF-8 (with or without BOM), else GB18030 as Excel saves it in China."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise StatsError("文件编码无法识别,请另存为 UTF-8 编码的 CSV 文件。")
+
+
+def read_parts_csv(text):
+    """Rows of a parts CSV as dicts; row i is on line i + 2. Structural problems name their line."""
+    lines = list(csv.reader(io.StringIO(text)))
+    header = [name.strip() for name in (lines[0] if lines else [])]
+    missing = [name for name in PARTS_REQUIRED if name not in header]
+    if missing:
+        raise StatsError("CSV 文件格式不对", errors=[f"第1行: 缺少列 {', '.join(missing)}"])
+    body = lines[1:]
+    while body and not any(cell.strip() for cell in body[-1]):
+        body.pop()  # editors leave blank lines at the end
+    errors = []
+    for line, row in enumerate(body, start=2):
+        if not any(cell.strip() for cell in row):
+            errors.append(f"第{line}行: 空行")
+        elif len(row) != len(header):
+            errors.append(f"第{line}行: 应有 {len(header)} 列,实际为 {len(row)} 列")
+    if errors:
+        raise StatsError("CSV 文件格式不对", errors=errors)
+    if not body:
+        raise StatsError("文件中没有数据行。")
+    return [dict(zip(header, row)) for row in body]
+
+
+def import_parts(text, filename, year, user, scheme):
+    """Check every row against the registry and the scheme's maxima; store all rows or none.
+
+    A (unit, year, part) imported again is replaced. A blank source is recorded as the file's name.
+    Returns (created, updated).
+    """
+    rows = read_parts_csv(text)
+    errors = validate_parts(rows, registry_units(), scheme)
+    if errors:
+        raise StatsError(f"导入失败:{len(errors)} 行有误,未导入任何数据。", errors=errors)
+    unit_ids = dict(db.session.execute(sa.select(Unit.code, Unit.id)).all())
+    existing = {(p.unit_id, p.part): p for p in
+                db.session.scalars(sa.select(PartScore).where(PartScore.year == year))}
+    created = updated = 0
+    now = utcnow()
+    for row in rows:
+        unit_id, part = unit_ids[row["unit_code"].strip()], row["part"].strip()
+        score = existing.get((unit_id, part))
+        if score is None:
+            score = PartScore(unit_id=unit_id, year=year, part=part)
+            db.session.add(score)
+            created += 1
+        else:
+            updated += 1
+        score.points = float(row["points"])
+        score.source = ((row.get("source") or "").strip() or filename or "导入文件")[:200]
+        score.note = (row.get("note") or "").strip()
+        score.imported_by_id, score.imported_at = user.id, now
+    db.session.flush()
+    return created, updated
+
+
+# --- Adjustment ledger (加减分) --------------------------------------------------------------------
+
+def add_adjustment(unit, year, amount, reason, evidence, user):
+    """A manual ledger line; the scheme's caps are applied when totals are computed, not here."""
+    reason, evidence = (reason or "").strip(), (evidence or "").strip()
+    if not amount:
+        raise StatsError("加减分分值不能为 0。")
+    if not reason or not evidence:
+        raise StatsError("加减分须写明事由和依据。")
+    line = Adjustment(unit_id=unit.id, year=year, amount=float(amount), reason=reason, evidence=evidence[:300],
+                      origin=Origin.manual, created_by_id=user.id, created_at=utcnow())
+    db.session.add(line)
+    db.session.flush()
+    return line
+
+
+def revoke_adjustment(line, user, reason):
+    """Withdraw a manual line with a written reason; lines fed from cases follow their deduction."""
+    reason = (reason or "").strip()
+    if line.origin != Origin.manual:
+        raise StatsError("超期扣分须在“超期扣分记录”中撤销,撤销后自动同步到台账。", 409)
+    if line.revoked_at is not None:
+        raise StatsError("该记录已撤销。", 409)
+    if not reason:
+        raise StatsError("撤销须填写理由。")
+    line.revoked_at, line.revoked_by_id, line.revoke_reason = utcnow(), user.id, reason
+    db.session.flush()
+
+
+def ledger_totals(lines, caps):
+    """{unit_code: {"bonus", "deduction", "bonus_capped", "deduction_capped"}} over unrevoked lines.
+
+    The same caps as stats.totals.combine_totals (bonus and deduction capped separately), for display.
+    """
+    sums = defaultdict(lambda: {"bonus": 0.0, "deduction": 0.0})
+    for line in lines:
+        if not line["revoked"]:
+            key = "bonus" if line["amount"] > 0 else "deduction"
+            sums[line["unit_code"]][key] += abs(line["amount"])
+    for values in sums.values():
+        values["bonus_capped"] = min(values["bonus"], caps["bonus_cap"])
+        values["deduction_capped"] = min(values["deduction"], caps["deduction_cap"])
+    return dict(sums)
+
+
+def feed_overdue_deductions(year, deductions=None):
+    """Bring the year's overdue-case deductions into the ledger; safe to repeat.
+
+    `deductions` defaults to complaints.deductions.deductions_for_year(year): dicts with unit_code,
+    points, case_number, stage, reason, revoked, revoke_reason. A deduction enters once (origin_ref
+    = case number and stage); when it is revoked, its line is revoked too. Returns counts.
+    """
+    if deductions is None:
+        from complaints.deductions import deductions_for_year
+
+        deductions = deductions_for_year(year)
+    unit_ids = dict(db.session.execute(sa.select(Unit.code, Unit.id)).all())
+    lines = {line.origin_ref: line for line in db.session.scalars(
+        sa.select(Adjustment).where(Adjustment.origin == Origin.overdue_case))}
+    counts = {"added": 0, "revoked": 0}
+    now = utcnow()
+    for deduction in deductions:
+        ref = f"{deduction['case_number']}/{deduction.get('stage') or ''}".rstrip("/")
+        line = lines.get(ref)
+        if line is None and not deduction["revoked"]:
+            line = Adjustment(unit_id=unit_ids[deduction["unit_code"]], year=year, amount=-abs(deduction["points"]),
+                              reason=deduction["reason"], evidence=f"投诉件 {deduction['case_number']}",
+                              origin=Origin.overdue_case, origin_ref=ref, created_at=now)
+            db.session.add(line)
+            lines[ref] = line
+            counts["added"] += 1
+        elif line is not None and deduction["revoked"] and line.revoked_at is None:
+            why = (deduction.get("revoke_reason") or "").strip()
+            line.revoked_at, line.revoke_reason = now, f"超期扣分已撤销:{why}" if why else "超期扣分已撤销"
+            counts["revoked"] += 1
+    db.session.flush()
+    return counts
+
+
+# --- Reinstatement of excluded responses ---------------------------------------------------------
+
+def excluded_reason(run, public_id):
+    """The reason `run` excluded the response, or None."""
+    return next((e["reason"] for e in run.results["excluded"] if e["response_id"] == public_id), None)
+
+
+def reinstate(public_id, note, user, run):
+    """Count an excluded response again from the next run on, with the statistician's note."""
+    note = (note or "").strip()
+    response = db.session.scalar(sa.select(Response).where(Response.public_id == public_id))
+    if response is None:
+        raise StatsError("找不到该答卷。", 404)
+    year = db.session.scalar(sa.select(Campaign.year).where(Campaign.id == response.campaign_id))
+    reason = excluded_reason(run, public_id) if run is not None and run.year == year else None
+    if reason is None:
+        raise StatsError("该答卷在本年度最近一次计分中没有被剔除,无需恢复。")
+    if reason in NOT_REINSTATABLE:
+        raise StatsError("重复编号或未作答的答卷不能恢复计分。")
+    if not note:
+        raise StatsError("恢复计分须填写说明。")
+    if db.session.scalar(sa.select(Reinstatement.id).where(Reinstatement.response_id == response.id)):
+        raise StatsError("该答卷已恢复计分。", 409)
+    line = Reinstatement(response_id=response.id, year=year, reason=reason, note=note, created_by_id=user.id,
+                         created_at=utcnow())
+    db.session.add(line)
+    db.session.flush()
+    return line
+

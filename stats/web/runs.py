@@ -1,0 +1,164 @@
+"""Score runs: a year's results computed from the database, frozen with their inputs' hashes,
+published, and compared with the run before. Operations flush; the request boundary commits."""
+import hashlib
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import utcnow
+from app.scheme import load_scheme, scheme_path
+from stats.responses_io import GROUPS
+from stats.scoring import dimension_indices, result_dict, score_units
+from stats.totals import combine_totals, validate_parts
+from stats.web.inputs import (
+    NoCampaign,
+    database_responses,
+    digest,
+    ledger_rows,
+    parts_rows,
+    registry_units,
+    reinstated_ids,
+    responses_digest,
+)
+from stats.web.models import RunStatus, ScoreRun
+from stats.web.operations import StatsError, feed_overdue_deductions
+
+TOLERANCE = 1e-9  # differences below this are float noise, not a change
+
+
+def scheme_sha256(name_or_path):
+    with open(scheme_path(name_or_path), "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def score_database(year, scheme, *, screen=True, reinstated=(), progress=None):
+    """The survey part of a year from the database: (units, responses, items, SurveyScores)."""
+    units = registry_units()
+    responses, items = database_responses(year, units, progress)
+    scores = score_units(units, responses, items, scheme["survey"], scheme["screening"],
+                         screen=screen, reinstated=reinstated)
+    return units, responses, items, scores
+
+
+def compute_results(year, scheme, progress=None):
+    """(results, input hashes) of a year: the RESULT dict plus totals, dimensions and the frozen inputs."""
+    reinstated = reinstated_ids(year)
+    try:
+        units, responses, items, scores = score_database(year, scheme, reinstated=reinstated, progress=progress)
+    except (NoCampaign, ValueError) as error:  # ValueError: data the scheme cannot score (InputError too)
+        raise StatsError(str(error)) from None
+    parts = parts_rows(year)
+    errors = validate_parts(parts, units, scheme, first_line=1)
+    if errors:
+        raise StatsError("已导入的考核项目分值与现行考核方案不符,请更正后重新导入(行号为导入页列表中的序号)。",
+                         errors=errors)
+    ledger = ledger_rows(year)
+    survey_points = {row["unit_code"]: row["points"] for row in scores.units}
+    results = result_dict(scheme["name"], scores)
+    results["excluded"] = _excluded_with_units(results["excluded"], responses, units, scores.valid)
+    results.update(
+        year=year, registry=units, response_count=len(responses), reinstated=reinstated,
+        dimensions=dimension_indices(units, responses, items, scheme["survey"], scores.valid),
+        totals=combine_totals(units, survey_points, parts, ledger, scheme),
+        parts=parts, adjustments=ledger,
+        # The scheme's layout travels with the run, so an old run still renders after the scheme changes.
+        scheme_title=scheme.get("title", scheme["name"]), survey_part=scheme["survey"]["part"],
+        categories=[{"code": c["code"], "name": c["name"], "parts": c["parts"]} for c in scheme["categories"]],
+        part_names=scheme.get("part_names", {}), caps=scheme["adjustments"],
+    )
+    hashes = {"units": digest(units), "responses": responses_digest(responses, items), "parts": digest(parts),
+              "adjustments": digest(ledger), "reinstatements": digest(reinstated)}
+    return results, hashes
+
+
+def _excluded_with_units(excluded, responses, units, valid):
+    """The excluded list with each response's unit and group, for the review queue and per-unit counts."""
+    rows = np.flatnonzero(~valid).tolist()
+    codes, groups = responses.unit[rows].tolist(), responses.group[rows].tolist()
+    where = {responses.response_id[i]: (units[u]["code"], GROUPS[g]) for i, u, g in zip(rows, codes, groups)}
+    return [{**entry, "unit_code": where[entry["response_id"]][0], "group": where[entry["response_id"]][1]}
+            for entry in excluded]
+
+
+def latest_run(year):
+    return db.session.scalar(sa.select(ScoreRun).where(ScoreRun.year == year).order_by(ScoreRun.sequence.desc()))
+
+
+def create_run(year, user, scheme_name, note="", progress=None):
+    """Feed the overdue deductions, compute, and store a new draft run after the year's latest one."""
+    feed_overdue_deductions(year)
+    scheme = load_scheme(scheme_name)
+    results, hashes = compute_results(year, scheme, progress)
+    previous = latest_run(year)
+    run = ScoreRun(year=year, sequence=previous.sequence + 1 if previous else 1, note=(note or "").strip(),
+                   scheme_name=scheme["name"], scheme_version=str(scheme.get("version", "")),
+                   scheme_sha256=scheme_sha256(scheme_name), input_hashes=hashes, results=results,
+                   status=RunStatus.draft, created_by_id=user.id if user else None, created_at=utcnow(),
+                   previous_run_id=previous.id if previous else None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(run)
+    except IntegrityError:
+        raise StatsError("同一年度的另一次计分刚刚完成,请刷新后查看。", 409) from None
+    return run
+
+
+def publish_run(run, user):
+    """Publish the year's latest run; a published run never changes again."""
+    if run.is_published:
+        raise StatsError(f"{run.label}已发布,发布后的结果不能更改;如需更正请重新计分。", 409)
+    latest = latest_run(run.year)
+    if latest.id != run.id:
+        raise StatsError(f"只能发布本年度最新的一次计分(第{latest.sequence}次)。", 409)
+    run.status, run.published_at, run.published_by_id = RunStatus.published, utcnow(), user.id
+    db.session.flush()
+
+
+def _changed(old, new):
+    if old is None or new is None:
+        return old is not new
+    return abs(old - new) > TOLERANCE
+
+
+def _unit_change(before, after):
+    """What changed for one unit between two totals rows; None if nothing did."""
+    change = {}
+    for key in ("rank", "total", "bonus", "deduction"):
+        if _changed(before.get(key), after.get(key)):
+            change[key] = (before.get(key), after.get(key))
+    parts = {part: (before["parts"].get(part), after["parts"].get(part))
+             for part in {**before["parts"], **after["parts"]}
+             if _changed(before["parts"].get(part), after["parts"].get(part))}
+    if parts:
+        change["parts"] = parts
+    return change or None
+
+
+def diff_runs(old, new):
+    """Units whose rank, total, parts or adjustments changed; responses excluded or counted anew;
+    which inputs changed. Units only in one run are listed as added or removed."""
+    names = {u["code"]: u["name"] for run in (old, new) for u in run.results["registry"]}
+    before = {row["unit_code"]: row for row in old.results["totals"]}
+    units = []
+    for row in new.results["totals"]:
+        prior = before.pop(row["unit_code"], None)
+        change = {"added": True} if prior is None else _unit_change(prior, row)
+        if change:
+            units.append({"unit_code": row["unit_code"], "name": names.get(row["unit_code"], ""),
+                          "category": row["category"], **change})
+    units += [{"unit_code": code, "name": names.get(code, ""), "category": row["category"], "removed": True}
+              for code, row in before.items()]
+    old_excluded = {e["response_id"]: e["reason"] for e in old.results["excluded"]}
+    new_excluded = {e["response_id"]: e["reason"] for e in new.results["excluded"]}
+    inputs = [key for key in sorted({**old.input_hashes, **new.input_hashes})
+              if old.input_hashes.get(key) != new.input_hashes.get(key)]
+    if old.scheme_sha256 != new.scheme_sha256:
+        inputs.append("scheme")
+    return {
+        "units": sorted(units, key=lambda u: (u["category"], u["unit_code"])),
+        "newly_excluded": sorted((rid, reason) for rid, reason in new_excluded.items() if rid not in old_excluded),
+        "now_counted": sorted((rid, reason) for rid, reason in old_excluded.items() if rid not in new_excluded),
+        "inputs_changed": inputs,
+    }

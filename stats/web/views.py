@@ -1,0 +1,185 @@
+"""Statisticians' result pages: score runs, per-category tables, unit pages, diffs, exports, PDF notices."""
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from app.auth import role_required
+from app.extensions import db
+from app.pdf import render_pdf
+from stats.web import charts, exports, report
+from stats.web.forms import PublishForm, RunForm
+from stats.web.inputs import default_year
+from stats.web.models import ScoreRun
+from stats.web.operations import StatsError
+from stats.web.runs import create_run, diff_runs, publish_run
+
+bp = Blueprint("stats", __name__, url_prefix="/stats")
+
+STAFF = ("admin", "statistician")
+MIME = {"csv": "text/csv; charset=utf-8", "json": "application/json",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@bp.context_processor
+def _helpers():
+    return {"local": report.local_time}
+
+
+def _year():
+    year = request.args.get("year", type=int)
+    return year if year and 2000 <= year <= 2100 else default_year()
+
+
+def _run(run_id):
+    return db.get_or_404(ScoreRun, run_id)
+
+
+def _download(content, mime, filename):
+    # RFC 5987 keeps a Chinese file name intact; the ASCII fallback is for old clients.
+    disposition = f"attachment; filename=\"{filename.encode('ascii', 'ignore').decode() or 'export'}\"; " \
+                  f"filename*=UTF-8''{quote(filename)}"
+    return Response(content, mimetype=mime, headers={"Content-Disposition": disposition,
+                                                     "Cache-Control": "no-store"})
+
+
+@bp.route("/")
+@role_required(*STAFF)
+def runs():
+    year = _year()
+    return _runs_page(year, RunForm(year=year))
+
+
+def _runs_page(year, form, status=200, errors=()):
+    rows = db.session.scalars(sa.select(ScoreRun).where(ScoreRun.year == year)
+                              .order_by(ScoreRun.sequence.desc())).all()
+    return render_template("stats/runs.html", year=year, runs=rows, form=form, errors=errors,
+                           status_labels=report.STATUS_LABELS), status
+
+
+@bp.route("/runs", methods=["POST"])
+@role_required(*STAFF)
+def run_new():
+    form = RunForm()
+    if not form.validate_on_submit():
+        return _runs_page(form.year.data or default_year(), form, 400)
+    try:
+        run = create_run(form.year.data, current_user, current_app.config["SCHEME"], form.note.data)
+    except StatsError as error:
+        flash(error.message, "error")
+        return _runs_page(form.year.data, form, error.status, error.errors)
+    flash(f"已完成{run.label}(草稿)。核对无误后可发布。", "success")
+    return redirect(url_for("stats.run_detail", run_id=run.id))
+
+
+@bp.route("/runs/<int:run_id>")
+@role_required(*STAFF)
+def run_detail(run_id):
+    run = _run(run_id)
+    tables = report.category_tables(run.results)
+    for table in tables:
+        table["chart"] = charts.category_interval_chart(table, report.survey_max(run.results))
+    return render_template("stats/run.html", run=run, tables=tables, form=PublishForm(),
+                           flag_text=report.flag_text, input_labels=report.INPUT_LABELS,
+                           status_labels=report.STATUS_LABELS, excluded=len(run.results["excluded"]))
+
+
+@bp.route("/runs/<int:run_id>/publish", methods=["POST"])
+@role_required(*STAFF)
+def run_publish(run_id):
+    run = _run(run_id)
+    if not PublishForm().validate_on_submit():
+        abort(400)
+    try:
+        publish_run(run, current_user)
+    except StatsError as error:
+        flash(error.message, "error")
+        return redirect(url_for("stats.run_detail", run_id=run.id)), error.status
+    flash(f"{run.label}已发布;此后不能更改,如需更正请重新计分。", "success")
+    return redirect(url_for("stats.run_detail", run_id=run.id))
+
+
+@bp.route("/runs/<int:run_id>/diff")
+@role_required(*STAFF)
+def run_diff(run_id):
+    run = _run(run_id)
+    against = request.args.get("against", type=int)
+    old = db.session.get(ScoreRun, against) if against else run.previous_run
+    if old is None or old.year != run.year or old.id == run.id:
+        flash("没有可比较的上一次计分。", "info")
+        return redirect(url_for("stats.run_detail", run_id=run.id))
+    return render_template("stats/diff.html", run=run, old=old, diff=diff_runs(old, run),
+                           part_label=lambda p: report.part_label(run.results, p),
+                           input_labels=report.INPUT_LABELS, reason_labels=report.REASON_LABELS)
+
+
+@bp.route("/runs/<int:run_id>/units/<code>")
+@role_required(*STAFF)
+def unit_page(run_id, code):
+    run = _run(run_id)
+    detail = report.unit_detail(run.results, code)
+    if detail is None:
+        abort(404)
+    return render_template("stats/unit.html", run=run, d=detail, charts=_unit_charts(run, detail),
+                           flag_text=report.flag_text, part_label=lambda p: report.part_label(run.results, p),
+                           parts=_unit_parts(run, detail))
+
+
+def _unit_charts(run, detail):
+    survey_max = report.survey_max(run.results)
+    references = report.dimension_means(run.results, detail["row"]["category"])
+    return {
+        "category": charts.category_interval_chart(detail["table"], survey_max, highlight=detail["row"]["unit_code"]),
+        "groups": charts.group_rate_chart(detail["groups"]),
+        "dimensions": charts.dimension_chart(detail["dimensions"], references),
+    }
+
+
+def _unit_parts(run, detail):
+    """(part, label, max, points, source, note) for each part of the unit's category."""
+    code = detail["row"]["unit_code"]
+    imported = {p["part"]: p for p in run.results["parts"] if p["unit_code"] == code}
+    return [(part, label, maximum, detail["row"]["parts"].get(part), imported.get(part, {}).get("source", ""),
+             imported.get(part, {}).get("note", "")) for part, label, maximum in detail["table"]["parts"]]
+
+
+@bp.route("/runs/<int:run_id>/export.<fmt>")
+@role_required(*STAFF)
+def run_export(run_id, fmt):
+    run = _run(run_id)
+    makers = {"csv": exports.results_csv, "xlsx": exports.results_xlsx, "json": exports.results_json}
+    if fmt not in makers:
+        abort(404)
+    return _download(makers[fmt](run), MIME[fmt], f"{run.year}年度第{run.sequence}次计分结果.{fmt}")
+
+
+@bp.route("/runs/<int:run_id>/notice.pdf")
+@role_required(*STAFF)
+def notice_pdf(run_id):
+    run = _run(run_id)
+    pdf = render_pdf("pdf/ranking.html", run=run, tables=report.category_tables(run.results),
+                     flag_text=report.flag_text)
+    return _download(pdf, "application/pdf", f"{run.year}年度考核结果通报(第{run.sequence}次计分).pdf")
+
+
+@bp.route("/runs/<int:run_id>/units/<code>/report.pdf")
+@role_required(*STAFF)
+def unit_report_pdf(run_id, code):
+    run = _run(run_id)
+    detail = report.unit_detail(run.results, code)
+    if detail is None:
+        abort(404)
+    pdf = render_pdf("pdf/unit_report.html", run=run, d=detail, charts=_unit_charts(run, detail),
+                     parts=_unit_parts(run, detail), flag_text=report.flag_text)
+    return _download(pdf, "application/pdf", f"{run.year}年度考核结果-{detail['row']['name']}.pdf")

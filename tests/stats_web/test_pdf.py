@@ -1,0 +1,39 @@
+"""PDF notices: the ranking notice and a unit's report card, with Chinese text extractable."""
+import subprocess
+
+import pytest
+
+from stats.web.operations import add_adjustment
+from stats.web.runs import create_run
+from tests.stats_web.conftest import YEAR
+
+
+def _text(pdf, tmp_path):
+    path = tmp_path / "out.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture
+def run(scored_units, staff):
+    add_adjustment(scored_units[0], YEAR, 3, "承办现场会", "皖效办〔2024〕3号", staff)
+    return create_run(YEAR, staff, "default")
+
+
+def test_ranking_notice(client, run, tmp_path):
+    response = client.get(f"/stats/runs/{run.id}/notice.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    text = _text(response.data, tmp_path)
+    assert "2024年度机关效能建设考核结果通报" in text
+    assert "综合部门" in text and "甲厅" in text and "乙厅" in text and "丙局" in text
+    assert "履行核心职能" in text and "400.00" in text and "未发布" in text
+
+
+def test_unit_report_card(client, run, tmp_path):
+    response = client.get(f"/stats/runs/{run.id}/units/A01/report.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    text = _text(response.data, tmp_path)
+    assert "甲厅" in text and "服务对象测评" in text and "固定服务对象" in text
+    assert "承办现场会" in text and "+3" in text and "320.00" in text
+    assert client.get(f"/stats/runs/{run.id}/units/NOPE/report.pdf").status_code == 404

@@ -1,0 +1,84 @@
+"""The screening review queue: excluded responses with reasons, and reinstatement with a note."""
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from stats.web.models import Reinstatement, ScoreRun
+from stats.web.operations import StatsError, reinstate
+from stats.web.runs import create_run, diff_runs
+from surveys.models import Response
+from tests.conftest import csrf_from
+from tests.stats_web.conftest import NOON, YEAR
+
+
+@pytest.fixture
+def repeat(make, respond):
+    """甲厅: one fixed 1.0; non-fixed 1.0, then the same client an hour later at 0.0 (excluded)."""
+    unit = make.unit(name="甲厅", code="A01")
+    window = make.window(unit, name="综合窗口")
+    respond(unit, "fixed", level=5)
+    respond(unit, "nonfixed", level=5, client="c1", window=window)
+    second = respond(unit, "nonfixed", level=1, client="c1", window=window, at=NOON + timedelta(hours=1))
+    return unit, second
+
+
+def test_queue_lists_each_excluded_response_with_its_reason(client, repeat, staff):
+    _, second = repeat
+    create_run(YEAR, staff, "default")
+    html = client.get(f"/stats/screening?year={YEAR}").data.decode()
+    assert second.public_id[:10] in html and "同一终端短时间内重复提交" in html and "综合窗口" in html
+    assert "恢复计分" in html
+    assert "没有被剔除" in client.get(f"/stats/screening?year={YEAR}&reason=speeder").data.decode()
+
+
+def test_reinstatement_is_recorded_and_changes_the_next_run(client, repeat, staff):
+    _, second = repeat
+    first = create_run(YEAR, staff, "default")
+    assert first.results["units"][0]["points"] == pytest.approx(400)
+    page = client.get(f"/stats/screening?year={YEAR}").data.decode()
+    response = client.post(f"/stats/screening/{second.public_id}/reinstate",
+                           data={"csrf_token": csrf_from(page), "year": YEAR, "note": "核实为两位不同市民共用手机"})
+    assert response.status_code == 302
+    record = db.session.scalars(sa.select(Reinstatement)).one()
+    assert (record.response_id, record.reason, record.created_by_id) == (second.id, "repeat_client", staff.id)
+    assert "核实为两位不同市民共用手机" in client.get(f"/stats/screening?year={YEAR}").data.decode()
+    rerun = create_run(YEAR, staff, "default")
+    # non-fixed is now (1.0 + 0.0) / 2: index 0.6 × 1.0 + 0.4 × 0.5 = 0.8
+    assert rerun.results["units"][0]["points"] == pytest.approx(320)
+    assert rerun.results["reinstated"] == [second.public_id]
+    diff = diff_runs(first, rerun)
+    assert diff["now_counted"] == [(second.public_id, "repeat_client")]
+    assert "reinstatements" in diff["inputs_changed"] and "responses" not in diff["inputs_changed"]
+
+
+def test_reinstating_twice_or_without_a_note_is_refused(client, repeat, staff):
+    _, second = repeat
+    run = create_run(YEAR, staff, "default")
+    page = client.get(f"/stats/screening?year={YEAR}").data.decode()
+    url = f"/stats/screening/{second.public_id}/reinstate"
+    assert client.post(url, data={"csrf_token": csrf_from(page), "year": YEAR, "note": " "}).status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(Reinstatement.id))) == 0
+    reinstate(second.public_id, "复核", staff, run)
+    with pytest.raises(StatsError) as refused:
+        reinstate(second.public_id, "再次", staff, run)
+    assert refused.value.status == 409
+
+
+def test_only_responses_the_latest_run_excluded_can_be_reinstated(repeat, respond, staff):
+    unit, _ = repeat
+    empty = respond(unit, "nonfixed", level=None, client="c9")
+    run = create_run(YEAR, staff, "default")
+    with pytest.raises(StatsError, match="不能恢复"):
+        reinstate(empty.public_id, "说明", staff, run)
+    counted = db.session.scalar(sa.select(ScoreRun)).results["excluded"]
+    assert {e["reason"] for e in counted} == {"repeat_client", "empty"}
+    excluded_ids = {e["response_id"] for e in counted}
+    valid_id = next(r.public_id for r in db.session.scalars(sa.select(Response).where(Response.unit_id == unit.id))
+                    if r.public_id not in excluded_ids)
+    with pytest.raises(StatsError, match="没有被剔除"):
+        reinstate(valid_id, "说明", staff, run)
+    with pytest.raises(StatsError) as missing:
+        reinstate("nope", "说明", staff, run)
+    assert missing.value.status == 404
