@@ -5,6 +5,7 @@ Set TEST_DATABASE_URL (e.g. postgresql://127.0.0.1/test) to run on PostgreSQL.
 Tests marked `isolated` get a fresh database of their own with real commits,
 for concurrency tests that need several connections.
 """
+import contextlib
 import os
 import re
 import uuid
@@ -24,29 +25,50 @@ from tests import factories
 TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test-secret-key", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
 
 
-def _database_url(tmp_path_factory, name):
+@contextlib.contextmanager
+def _database(tmp_path_factory, name):
+    """A private database: a new SQLite file, or on PostgreSQL a throwaway schema, so that
+    several test runs can share one server. Yields (url, engine options)."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return normalise_database_url(url)
-    return f"sqlite:///{tmp_path_factory.mktemp(name) / 'test.sqlite3'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp(name) / 'test.sqlite3'}", {}
+        return
+    url, schema = normalise_database_url(url), f"t_{uuid.uuid4().hex[:12]}"
+    _postgres(url, f"CREATE SCHEMA {schema}")
+    try:
+        yield url, {"connect_args": {"options": f"-csearch_path={schema}"}, "pool_size": 10}
+    finally:
+        _postgres(url, f"DROP SCHEMA {schema} CASCADE")
+
+
+def _postgres(url, sql):
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(sql)
+    engine.dispose()
+
+
+def _make_app(url, options, **config):
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options,
+                       **config})
 
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory, "db"),
-                      "UPLOAD_FOLDER": str(instance / "uploads")})
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    # Test requests share the test's app context (and so `g`): forget the signed-in user each time.
-    @app.before_request
-    def _forget_user():
-        g.pop("_login_user", None)
+    with _database(tmp_path_factory, "db") as (url, options):
+        app = _make_app(url, options, UPLOAD_FOLDER=str(instance / "uploads"))
+        with app.app_context():
+            db.create_all()
 
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+        # Test requests share the test's app context (and so `g`): forget the signed-in user each time.
+        @app.before_request
+        def _forget_user():
+            g.pop("_login_user", None)
+
+        yield app
+        with app.app_context():
+            db.engine.dispose()
 
 
 def _app_ctx_id():
@@ -87,28 +109,15 @@ def empty_app(tmp_path_factory):
 
 
 def _fresh_app(tmp_path_factory, create_tables):
-    url = _database_url(tmp_path_factory, "isolated")
-    options, schema = {}, None
-    if url.startswith("postgresql"):
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        engine.dispose()
-        options = {"connect_args": {"options": f"-csearch_path={schema}"}, "pool_size": 10}
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options})
-    if create_tables:
+    with _database(tmp_path_factory, "isolated") as (url, options):
+        app = _make_app(url, options)
+        if create_tables:
+            with app.app_context():
+                db.create_all()
+        yield app
         with app.app_context():
-            db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if schema:
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        engine.dispose()
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture
