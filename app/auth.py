@@ -19,6 +19,15 @@ def _load_user(user_id):
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
+@bp.before_app_request
+def _one_time_password_first():
+    """A user signed in with a one-time password may do nothing else until it is changed."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in ("auth.change_password", "auth.logout", "static")):
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
 def role_required(*roles):
     """Allow only signed-in staff holding one of `roles`; others get 403."""
 

@@ -135,14 +135,15 @@ class Response(db.Model):
     """答卷: one submitted questionnaire.
 
     A non-fixed response carries no token, account or address: only a salted
-    hash of client address and browser, for screening of stuffing.
+    hash of client address and browser, for screening of stuffing. A fixed
+    response carries only a keyed receipt of its invitation (see below).
     """
 
     __tablename__ = "responses"
     __table_args__ = (
         sa.CheckConstraint("\"group\" IN ('fixed', 'nonfixed')", name="group_known"),
         sa.CheckConstraint("channel IN ('qr', 'link', 'paper')", name="channel_known"),
-        sa.CheckConstraint("\"group\" = 'fixed' OR invitation_id IS NULL", name="nonfixed_has_no_invitation"),
+        sa.CheckConstraint("\"group\" = 'fixed' OR invitation_receipt IS NULL", name="nonfixed_has_no_invitation"),
         sa.Index("ix_responses_rate_limit", "window_id", "client_hash", "submitted_at"),
     )
 
@@ -158,8 +159,9 @@ class Response(db.Model):
     started_at: so.Mapped[datetime | None]
     submitted_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     client_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
-    # Unique: the database itself refuses a second response on one invitation.
-    invitation_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("invitations.id"), unique=True)
+    # A keyed hash of the invitation, not a foreign key: unique, so the database itself refuses
+    # a second response on one invitation, yet no query can join a response to its respondent.
+    invitation_receipt: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     entered_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
 
     unit: so.Mapped[Unit] = so.relationship()

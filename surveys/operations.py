@@ -22,10 +22,18 @@ class SurveyError(Refusal):
     """A refused survey action; `status` is the HTTP status a view should answer with."""
 
 
+USED_INVITATION = "该邀请码已使用,每位固定服务对象只能评价一次。感谢您的参与。"
+
+
 def client_hash(secret, campaign_id, address, user_agent):
     """Salted, keyed hash of client address and browser: finds stuffing, stores no address."""
     message = f"{campaign_id}|{address}|{user_agent}".encode()
     return hmac.new(f"client-hash:{secret}".encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def invitation_receipt(secret, invitation):
+    """Keyed hash marking an invitation as answered, without pointing at it."""
+    return hmac.new(f"invitation-receipt:{secret}".encode(), str(invitation.id).encode(), hashlib.sha256).hexdigest()
 
 
 def token_hash(token):
@@ -81,7 +89,7 @@ def validate_levels(questionnaire, levels):
 
 
 def submit_response(*, campaign, unit, group, channel, levels, comment="", window=None,
-                    started_at=None, digest=None, invitation=None, entered_by=None):
+                    started_at=None, digest=None, receipt=None, entered_by=None):
     """Store one response with its answers. Flushes only."""
     questionnaire = campaign.questionnaire_for(group)
     clean = validate_levels(questionnaire, levels)
@@ -89,7 +97,7 @@ def submit_response(*, campaign, unit, group, channel, levels, comment="", windo
         public_id=uuid.uuid4().hex, campaign_id=campaign.id, unit_id=unit.id,
         window_id=window.id if window else None, group=str(group), questionnaire_id=questionnaire.id,
         channel=str(channel), comment=comment.strip(), started_at=started_at, submitted_at=utcnow(),
-        client_hash=digest, invitation_id=invitation.id if invitation else None,
+        client_hash=digest, invitation_receipt=receipt,
         entered_by_id=entered_by.id if entered_by else None,
     )
     response.answers = [Answer(item_id=item_id, level=level) for item_id, level in clean.items()]
@@ -103,7 +111,7 @@ def find_invitation(raw_token):
     if invitation is None:
         raise SurveyError("邀请码无效,请核对邀请链接。", 404)
     if invitation.used_at is not None:
-        raise SurveyError("该邀请码已使用,每位固定服务对象只能评价一次。感谢您的参与。", 409)
+        raise SurveyError(USED_INVITATION, 409)
     return invitation
 
 
@@ -116,16 +124,26 @@ def redeem_invitation(invitation):
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise SurveyError("该邀请码已使用,每位固定服务对象只能评价一次。感谢您的参与。", 409)
+        raise SurveyError(USED_INVITATION, 409)
 
 
-def submit_invited_response(invitation, levels, comment, started_at):
-    redeem_invitation(invitation)
+def submit_invited_response(invitation, levels, comment, started_at, secret):
+    """Redeem the invitation and store its response, or refuse with 409 and store neither.
+
+    The savepoint lets the unique receipt refuse a duplicate that slipped past the
+    conditional update without spoiling the rest of the request.
+    """
     fixed = invitation.fixed_respondent
-    return submit_response(
-        campaign=invitation.campaign, unit=fixed.unit, group=Group.fixed, channel="link",
-        levels=levels, comment=comment, started_at=started_at, invitation=invitation,
-    )
+    try:
+        with db.session.begin_nested():
+            redeem_invitation(invitation)
+            return submit_response(
+                campaign=invitation.campaign, unit=fixed.unit, group=Group.fixed, channel="link",
+                levels=levels, comment=comment, started_at=started_at,
+                receipt=invitation_receipt(secret, invitation),
+            )
+    except sa.exc.IntegrityError:
+        raise SurveyError(USED_INVITATION, 409) from None
 
 
 def issue_invitations(campaign, unit):

@@ -108,7 +108,8 @@ def invited_survey():
     if not form.validate():
         return _render_form(form, 400, notice=_form_errors_status(form), **context)
     try:
-        ops.submit_invited_response(invitation, form.levels(), form.comment.data or "", _started_at(form))
+        ops.submit_invited_response(invitation, form.levels(), form.comment.data or "", _started_at(form),
+                                    current_app.secret_key)
     except ops.SurveyError as error:
         return _render_form(form, error.status, notice=error.message, **context)
     session.pop("invitation", None)

@@ -146,7 +146,7 @@ def test_status_shows_used_after_the_respondent_answers(client, login, make, uni
     login("admin")
     link = _csv_links(_issue(client, unit, campaign).data.decode())["甲公司"]
     invitation = ops.find_invitation(link.rsplit("/", 1)[1])
-    ops.submit_invited_response(invitation, {item.id: 5 for item in campaign.fixed_questionnaire.items}, "", None)
+    ops.submit_invited_response(invitation, {item.id: 5 for item in campaign.fixed_questionnaire.items}, "", None, "secret")
     page = client.get(f"/admin/surveys/units/{unit.code}/respondents?campaign={campaign.id}").data.decode()
     assert "已答卷" in page and "已邀请" not in page.split("<tbody>")[1]
     response = db.session.scalars(sa.select(Response)).one()

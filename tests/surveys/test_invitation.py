@@ -57,7 +57,7 @@ def test_answer_once_then_refused(client, invited):
     assert client.post("/invite", data=_fill(html)).status_code == 302
     stored = db.session.scalars(sa.select(Response)).one()
     assert (stored.group, stored.channel, stored.unit_id) == ("fixed", "link", respondent.unit_id)
-    assert stored.client_hash is None
+    assert stored.client_hash is None and len(stored.invitation_receipt) == 64
     client.get(f"/i/{token}")
     again = client.get("/invite")
     assert again.status_code == 409 and "已使用" in again.data.decode()
@@ -76,58 +76,97 @@ def test_invite_without_token_is_404(client):
     assert client.get("/invite").status_code == 404
 
 
-@pytest.mark.isolated
-def test_racing_submissions_store_exactly_one(isolated_app):
-    """Eight threads submit on one token at once: one response, seven refusals."""
-    with isolated_app.app_context():
+def _invited_campaign(app):
+    """Commit a campaign with one invited respondent; returns (token, levels)."""
+    with app.app_context():
         make = Factory(db.session)
         campaign = make.campaign()
         respondent = make.fixed_respondent()
         (_, token), = ops.issue_invitations(campaign, respondent.unit)
-        db.session.commit()
         levels = {item.id: 5 for item in campaign.fixed_questionnaire.items}
-    barrier, outcomes = threading.Barrier(8), []
+        db.session.commit()
+    return token, levels
 
-    def attempt():
-        with isolated_app.app_context():
-            barrier.wait()
-            try:
-                invitation = ops.find_invitation(token)
-                ops.submit_invited_response(invitation, levels, "", None)
-                db.session.commit()
-                outcomes.append("stored")
-            except ops.SurveyError as error:
-                db.session.rollback()
-                outcomes.append(error.status)
-            except sa.exc.IntegrityError:
-                db.session.rollback()
-                outcomes.append("constraint")
 
-    threads = [threading.Thread(target=attempt) for _ in range(8)]
+def _race(count, attempt):
+    barrier, outcomes = threading.Barrier(count), []
+
+    def run():
+        barrier.wait()
+        outcomes.append(attempt())
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert outcomes.count("stored") == 1
-    assert len(outcomes) == 8 and set(outcomes) <= {"stored", 409, "constraint"}
-    with isolated_app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 1
-        assert db.session.scalars(sa.select(Invitation)).one().used_at is not None
+    return outcomes
+
+
+def _stored(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count(Response.id)))
 
 
 @pytest.mark.isolated
-def test_second_response_on_a_used_invitation_breaks_the_unique_constraint(isolated_app):
+def test_racing_submissions_store_exactly_one(isolated_app):
+    """Eight threads submit on one token at once: one response, seven clear refusals."""
+    token, levels = _invited_campaign(isolated_app)
+
+    def attempt():
+        with isolated_app.app_context():
+            try:
+                invitation = ops.find_invitation(token)
+                ops.submit_invited_response(invitation, levels, "", None, "secret")
+                db.session.commit()
+                return "stored"
+            except ops.SurveyError as error:
+                db.session.rollback()
+                return error.status
+
+    outcomes = _race(8, attempt)
+    assert sorted(outcomes, key=str) == [409] * 7 + ["stored"]
+    assert _stored(isolated_app) == 1
+
+
+@pytest.mark.isolated
+def test_racing_browsers_get_one_thanks_and_seven_409s(isolated_app):
+    """The same race through the HTTP views, each browser with its own session."""
+    token, _ = _invited_campaign(isolated_app)
+    clients = []
+    for _ in range(8):
+        client = isolated_app.test_client()
+        client.get(f"/i/{token}")
+        clients.append((client, _fill(client.get("/invite").data.decode())))
+    pending = iter(clients)
+
+    def attempt():
+        client, form = next(pending)
+        return client.post("/invite", data=form).status_code
+
+    outcomes = _race(8, attempt)
+    assert sorted(outcomes) == [302] + [409] * 7
+    assert _stored(isolated_app) == 1
+
+
+def test_a_second_response_on_one_invitation_breaks_the_unique_receipt(make):
     """Even code that skipped the conditional update could not store two responses."""
-    with isolated_app.app_context():
-        make = Factory(db.session)
-        campaign = make.campaign()
-        respondent = make.fixed_respondent()
-        ops.issue_invitations(campaign, respondent.unit)
-        invitation = db.session.scalars(sa.select(Invitation)).one()
-        levels = {item.id: 5 for item in campaign.fixed_questionnaire.items}
-        kwargs = dict(campaign=campaign, unit=respondent.unit, group="fixed", channel="link",
-                      levels=levels, invitation=invitation)
+    campaign = make.campaign()
+    respondent = make.fixed_respondent()
+    ops.issue_invitations(campaign, respondent.unit)
+    invitation = db.session.scalars(sa.select(Invitation)).one()
+    levels = {item.id: 5 for item in campaign.fixed_questionnaire.items}
+    receipt = ops.invitation_receipt("secret", invitation)
+    kwargs = dict(campaign=campaign, unit=respondent.unit, group="fixed", channel="link", levels=levels,
+                  receipt=receipt)
+    ops.submit_response(**kwargs)
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
         ops.submit_response(**kwargs)
-        with pytest.raises(sa.exc.IntegrityError):
-            ops.submit_response(**kwargs)
-        db.session.rollback()
+
+
+def test_receipt_does_not_reveal_the_invitation(make, invited):
+    respondent, token = invited
+    invitation = db.session.scalars(sa.select(Invitation)).one()
+    receipt = ops.invitation_receipt("secret", invitation)
+    assert ops.token_hash(token) != receipt and ops.token_hash(str(invitation.id)) != receipt
+    assert receipt != ops.invitation_receipt("other-secret", invitation)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 07:29:12.298104
+Create Date: 2026-11-25 07:33:08.152479
 
 """
 from alembic import op
@@ -201,6 +201,38 @@ def upgrade():
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitations_campaign_id'), ['campaign_id'], unique=False)
 
+    op.create_table('responses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('public_id', sa.String(length=32), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('window_id', sa.Integer(), nullable=True),
+    sa.Column('group', sa.String(length=10), nullable=False),
+    sa.Column('questionnaire_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=False),
+    sa.Column('client_hash', sa.String(length=64), nullable=True),
+    sa.Column('invitation_receipt', sa.String(length=64), nullable=True),
+    sa.Column('entered_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("channel IN ('qr', 'link', 'paper')", name=op.f('ck_responses_channel_known')),
+    sa.CheckConstraint('"group" = \'fixed\' OR invitation_receipt IS NULL', name=op.f('ck_responses_nonfixed_has_no_invitation')),
+    sa.CheckConstraint('"group" IN (\'fixed\', \'nonfixed\')', name=op.f('ck_responses_group_known')),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_responses_campaign_id_campaigns')),
+    sa.ForeignKeyConstraint(['entered_by_id'], ['users.id'], name=op.f('fk_responses_entered_by_id_users')),
+    sa.ForeignKeyConstraint(['questionnaire_id'], ['questionnaires.id'], name=op.f('fk_responses_questionnaire_id_questionnaires')),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_responses_unit_id_units')),
+    sa.ForeignKeyConstraint(['window_id'], ['windows.id'], name=op.f('fk_responses_window_id_windows')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_responses')),
+    sa.UniqueConstraint('invitation_receipt', name=op.f('uq_responses_invitation_receipt')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_responses_public_id'))
+    )
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_responses_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index('ix_responses_rate_limit', ['window_id', 'client_hash', 'submitted_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_responses_unit_id'), ['unit_id'], unique=False)
+
     op.create_table('stats_adjustments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
@@ -278,6 +310,15 @@ def upgrade():
     with op.batch_alter_table('stats_score_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stats_score_runs_year'), ['year'], unique=False)
 
+    op.create_table('answers',
+    sa.Column('response_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('level', sa.SmallInteger(), nullable=True),
+    sa.CheckConstraint('level IS NULL OR level BETWEEN 1 AND 5', name=op.f('ck_answers_level_range')),
+    sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_answers_item_id_items')),
+    sa.ForeignKeyConstraint(['response_id'], ['responses.id'], name=op.f('fk_answers_response_id_responses')),
+    sa.PrimaryKeyConstraint('response_id', 'item_id', name=op.f('pk_answers'))
+    )
     op.create_table('calendar_days',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
@@ -415,48 +456,6 @@ def upgrade():
     with op.batch_alter_table('case_outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_outbox_case_id'), ['case_id'], unique=False)
 
-    op.create_table('responses',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('public_id', sa.String(length=32), nullable=False),
-    sa.Column('campaign_id', sa.Integer(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
-    sa.Column('window_id', sa.Integer(), nullable=True),
-    sa.Column('group', sa.String(length=10), nullable=False),
-    sa.Column('questionnaire_id', sa.Integer(), nullable=False),
-    sa.Column('channel', sa.String(length=10), nullable=False),
-    sa.Column('comment', sa.Text(), nullable=False),
-    sa.Column('started_at', sa.DateTime(), nullable=True),
-    sa.Column('submitted_at', sa.DateTime(), nullable=False),
-    sa.Column('client_hash', sa.String(length=64), nullable=True),
-    sa.Column('invitation_id', sa.Integer(), nullable=True),
-    sa.Column('entered_by_id', sa.Integer(), nullable=True),
-    sa.CheckConstraint("channel IN ('qr', 'link', 'paper')", name=op.f('ck_responses_channel_known')),
-    sa.CheckConstraint('"group" = \'fixed\' OR invitation_id IS NULL', name=op.f('ck_responses_nonfixed_has_no_invitation')),
-    sa.CheckConstraint('"group" IN (\'fixed\', \'nonfixed\')', name=op.f('ck_responses_group_known')),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_responses_campaign_id_campaigns')),
-    sa.ForeignKeyConstraint(['entered_by_id'], ['users.id'], name=op.f('fk_responses_entered_by_id_users')),
-    sa.ForeignKeyConstraint(['invitation_id'], ['invitations.id'], name=op.f('fk_responses_invitation_id_invitations')),
-    sa.ForeignKeyConstraint(['questionnaire_id'], ['questionnaires.id'], name=op.f('fk_responses_questionnaire_id_questionnaires')),
-    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_responses_unit_id_units')),
-    sa.ForeignKeyConstraint(['window_id'], ['windows.id'], name=op.f('fk_responses_window_id_windows')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_responses')),
-    sa.UniqueConstraint('invitation_id', name=op.f('uq_responses_invitation_id')),
-    sa.UniqueConstraint('public_id', name=op.f('uq_responses_public_id'))
-    )
-    with op.batch_alter_table('responses', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_responses_campaign_id'), ['campaign_id'], unique=False)
-        batch_op.create_index('ix_responses_rate_limit', ['window_id', 'client_hash', 'submitted_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_responses_unit_id'), ['unit_id'], unique=False)
-
-    op.create_table('answers',
-    sa.Column('response_id', sa.Integer(), nullable=False),
-    sa.Column('item_id', sa.Integer(), nullable=False),
-    sa.Column('level', sa.SmallInteger(), nullable=True),
-    sa.CheckConstraint('level IS NULL OR level BETWEEN 1 AND 5', name=op.f('ck_answers_level_range')),
-    sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_answers_item_id_items')),
-    sa.ForeignKeyConstraint(['response_id'], ['responses.id'], name=op.f('fk_answers_response_id_responses')),
-    sa.PrimaryKeyConstraint('response_id', 'item_id', name=op.f('pk_answers'))
-    )
     op.create_table('stats_reinstatements',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('response_id', sa.Integer(), nullable=False),
@@ -483,13 +482,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_stats_reinstatements_year'))
 
     op.drop_table('stats_reinstatements')
-    op.drop_table('answers')
-    with op.batch_alter_table('responses', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_responses_unit_id'))
-        batch_op.drop_index('ix_responses_rate_limit')
-        batch_op.drop_index(batch_op.f('ix_responses_campaign_id'))
-
-    op.drop_table('responses')
     with op.batch_alter_table('case_outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_outbox_case_id'))
 
@@ -517,6 +509,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_calendar_days_year'))
 
     op.drop_table('calendar_days')
+    op.drop_table('answers')
     with op.batch_alter_table('stats_score_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stats_score_runs_year'))
 
@@ -531,6 +524,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_stats_adjustments_unit_id'))
 
     op.drop_table('stats_adjustments')
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_responses_unit_id'))
+        batch_op.drop_index('ix_responses_rate_limit')
+        batch_op.drop_index(batch_op.f('ix_responses_campaign_id'))
+
+    op.drop_table('responses')
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitations_campaign_id'))
 

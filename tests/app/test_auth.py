@@ -1,0 +1,51 @@
+"""Staff sign-in: hashed passwords, one-time passwords, roles."""
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import User
+from tests.conftest import csrf_from
+
+
+def _sign_in(client, username, password):
+    token = csrf_from(client.get("/auth/login").data)
+    return client.post("/auth/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def test_password_is_stored_hashed(make):
+    user = make.user(password="correct horse battery")
+    assert "correct horse" not in user.password_hash
+    assert user.check_password("correct horse battery") and not user.check_password("wrong")
+
+
+def test_wrong_password_is_refused_with_401(client, make):
+    user = make.user(password="correct horse battery")
+    response = _sign_in(client, user.username, "nope")
+    assert response.status_code == 401 and "用户名或密码不正确" in response.data.decode()
+
+
+def test_one_time_password_must_be_changed_before_anything_else(client, make):
+    user = make.user(role="admin", password="one-time-secret")
+    user.must_change_password = True
+    db.session.flush()
+    assert _sign_in(client, user.username, "one-time-secret").headers["Location"].endswith("/auth/password")
+    for path in ("/staff", "/admin/units", "/admin/users/new"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/auth/password"), path
+    page = client.get("/auth/password")
+    form = {"current": "one-time-secret", "new": "a-new-long-password", "confirm": "a-new-long-password",
+            "csrf_token": csrf_from(page.data)}
+    assert client.post("/auth/password", data=form).status_code == 302
+    assert client.get("/admin/units").status_code == 200
+    stored = db.session.scalar(sa.select(User).where(User.id == user.id))
+    assert stored.must_change_password is False and stored.check_password("a-new-long-password")
+
+
+def test_login_form_needs_csrf(client, make):
+    user = make.user(password="correct horse battery")
+    response = client.post("/auth/login", data={"username": user.username, "password": "correct horse battery"})
+    assert response.status_code == 400
+
+
+def test_roles_guard_admin_pages(client, login):
+    login("handler")
+    assert client.get("/admin/units").status_code == 403
