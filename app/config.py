@@ -6,6 +6,7 @@ from datetime import timedelta
 DEFAULTS = {
     "SCHEME": "default",
     "WTF_CSRF_TIME_LIMIT": 3600 * 4,
+    "WTF_I18N_ENABLED": False,  # see app/extensions.py: WTForms' own Chinese messages
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),

@@ -2,7 +2,7 @@
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
+from flask_wtf import CSRFProtect, FlaskForm
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -19,6 +19,10 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+
+# WTForms' built-in messages ("不是有效的选择。") in Chinese, from WTForms' own catalogue;
+# WTF_I18N_ENABLED is off in config so Flask-WTF does not look for Flask-Babel instead.
+FlaskForm.Meta.locales = ("zh",)
 
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()

@@ -271,13 +271,22 @@ def _links_csv(links):
 @bp.route("/windows/<code>/qr.png")
 @role_required("admin")
 def window_qr_png(code):
-    return qr_png(_window_url(_window(code))), 200, {"Content-Type": "image/png"}
+    window = _window(code)
+    return qr_png(_window_url(window)), 200, {"Content-Type": "image/png", **_download_as(window, "png")}
 
 
 @bp.route("/windows/<code>/qr.svg")
 @role_required("admin")
 def window_qr_svg(code):
-    return qr_svg(_window_url(_window(code))), 200, {"Content-Type": "image/svg+xml; charset=utf-8"}
+    window = _window(code)
+    return qr_svg(_window_url(window)), 200, {"Content-Type": "image/svg+xml; charset=utf-8",
+                                              **_download_as(window, "svg")}
+
+
+def _download_as(window, extension, prefix="qr", disposition="attachment"):
+    """Each window's file gets its own name; codes come from imported CSVs, so keep them safe."""
+    name = f"{prefix}-{secure_filename(window.code) or window.id}.{extension}"
+    return {"Content-Disposition": f'{disposition}; filename="{name}"'}
 
 
 def _poster_context(window):
@@ -297,9 +306,7 @@ def window_poster(code):
 def window_poster_pdf(code):
     window = _window(code)
     pdf = render_pdf("pdf/poster.html", screen=False, **_poster_context(window))
-    # Unit codes come from imported CSVs: keep the header to safe characters.
-    filename = f"poster-{secure_filename(window.code) or window.id}.pdf"
-    return pdf, 200, {"Content-Type": "application/pdf", "Content-Disposition": f'inline; filename="{filename}"'}
+    return pdf, 200, {"Content-Type": "application/pdf", **_download_as(window, "pdf", "poster", "inline")}
 
 
 # --- Live counts ------------------------------------------------------------------------------------

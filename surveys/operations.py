@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.clock import local_today
 from app.errors import Refusal
 from app.extensions import db
 from app.models import Unit, Window, utcnow
@@ -208,8 +209,10 @@ def revise_questionnaire(questionnaire, items):
     revised.items = [Item(position=i, **spec) for i, spec in enumerate(items)]
     db.session.add(revised)
     db.session.flush()
+    # Closed campaigns keep the version they ran with; open and future ones move to the new one.
     column = Campaign.fixed_questionnaire_id if questionnaire.group == Group.fixed else Campaign.nonfixed_questionnaire_id
-    db.session.execute(sa.update(Campaign).where(column == questionnaire.id).values({column: revised.id}))
+    db.session.execute(sa.update(Campaign).where(column == questionnaire.id, Campaign.closes_on >= local_today())
+                       .values({column: revised.id}))
     return revised
 
 

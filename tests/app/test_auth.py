@@ -1,4 +1,5 @@
 """Staff sign-in: hashed passwords, one-time passwords, roles."""
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -49,3 +50,15 @@ def test_login_form_needs_csrf(client, make):
 def test_roles_guard_admin_pages(client, login):
     login("handler")
     assert client.get("/admin/units").status_code == 403
+
+
+@pytest.mark.isolated
+def test_unexpected_error_gets_a_chinese_500_page(isolated_app):
+    isolated_app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @isolated_app.route("/boom")
+    def boom():
+        raise RuntimeError("bug")
+
+    response = isolated_app.test_client().get("/boom")
+    assert response.status_code == 500 and "服务器出现错误" in response.data.decode()

@@ -227,3 +227,16 @@ def test_edit_page_lists_items_and_blank_rows(client, login, make):
     rows = re.findall(r'name="items-(\d+)-code"', page)
     assert len(rows) == len(questionnaire.items) + 3
     assert 'value="responsibility"' in page
+
+
+def test_new_version_leaves_closed_campaigns_on_the_version_they_ran_with(make):
+    questionnaire = make.questionnaire("nonfixed", code="walkin4")
+    running = _answer_once(make, questionnaire)
+    closed = make.campaign(year=2020, opens_on=date(2020, 1, 1), closes_on=date(2020, 12, 31))
+    closed.nonfixed_questionnaire_id = questionnaire.id
+    db.session.flush()
+    revised = ops.revise_questionnaire(questionnaire, [
+        {"code": "only", "text": "唯一的题", "dimension": "总体评价", "weight": 1.0, "allow_unknown": False}])
+    db.session.expire_all()
+    assert db.session.get(Campaign, running.id).nonfixed_questionnaire_id == revised.id
+    assert db.session.get(Campaign, closed.id).nonfixed_questionnaire_id == questionnaire.id

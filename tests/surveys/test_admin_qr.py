@@ -124,3 +124,11 @@ def test_poster_pdf_is_a4_with_the_unit_name(client, login, window, tmp_path):
 def test_qr_png_module_size_follows_box_size():
     small, large = qr_png(URL, box_size=4), qr_png(URL, box_size=12)
     assert _modules(small, box_size=4) == _modules(large, box_size=12) == _expected_modules(URL)
+
+
+@pytest.mark.parametrize("extension", ["png", "svg"])
+def test_qr_downloads_are_named_after_the_window(client, login, make, extension):
+    login("admin")
+    window = make.window(code="A101-W7")
+    response = client.get(f"/admin/surveys/windows/{window.code}/qr.{extension}")
+    assert response.headers["Content-Disposition"] == f'attachment; filename="qr-A101-W7.{extension}"'
