@@ -1,5 +1,4 @@
 """Command line: `flask --app wsgi init`, `units export|import`, `users create|reset-password`."""
-import secrets
 import sys
 
 import click
@@ -8,11 +7,13 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from app import registry
+from app import accounts, registry
 from app.clock import local_today
 from app.demo import load_demo
+from app.errors import Refusal
 from app.extensions import db
-from app.models import Role, User
+from app.models import Role, Unit, User
+from app.scheme import category_names, load_scheme
 
 
 def init_app(app):
@@ -40,15 +41,8 @@ def _ensure_admin():
     if db.session.scalar(sa.select(User).where(User.role == Role.admin).limit(1)):
         click.echo("管理员账号已存在(忘记密码可运行 flask --app wsgi users reset-password admin)")
         return
-    password = _one_time_password()
-    user = User(username="admin", display_name="管理员", role=Role.admin, must_change_password=True)
-    user.set_password(password)
-    db.session.add(user)
+    _, password = accounts.create_user("admin", Role.admin, display_name="管理员")
     click.echo(f"已创建管理员账号 admin,一次性密码:{password}(首次登录后须修改)")
-
-
-def _one_time_password():
-    return secrets.token_urlsafe(12)
 
 
 @click.group("units", cls=AppGroup)
@@ -65,7 +59,7 @@ def units_export():
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 def units_import(file):
     try:
-        rows = registry.read_csv(file)
+        rows = registry.check_rows(registry.read_csv(file), category_names(load_scheme(current_app.config["SCHEME"])))
     except registry.RegistryError as error:
         raise click.ClickException(str(error)) from None
     created, updated = registry.import_units(rows)
@@ -83,17 +77,11 @@ def users_cli():
 @click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
 @click.option("--unit", "unit_code", help="Unit code, required for a unit liaison.")
 def users_create(username, role, unit_code):
-    from app.models import Unit
-
     unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code)) if unit_code else None
-    if role == Role.liaison and unit is None:
-        raise click.ClickException("单位联络员须指定有效的 --unit 单位代码")
-    if db.session.scalar(sa.select(User).where(User.username == username)):
-        raise click.ClickException(f"用户 {username} 已存在")
-    password = _one_time_password()
-    user = User(username=username, role=role, unit=unit, must_change_password=True)
-    user.set_password(password)
-    db.session.add(user)
+    try:
+        _, password = accounts.create_user(username, role, unit)
+    except Refusal as refusal:
+        raise click.ClickException(refusal.message) from None
     db.session.commit()
     click.echo(f"已创建 {username}({role}),一次性密码:{password}")
 
@@ -104,8 +92,6 @@ def users_reset_password(username):
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"没有用户 {username}")
-    password = _one_time_password()
-    user.set_password(password)
-    user.must_change_password = True
+    password = accounts.reset_password(user)
     db.session.commit()
     click.echo(f"{username} 的一次性密码:{password}")

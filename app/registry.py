@@ -7,7 +7,8 @@ import re
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Unit
+from app.errors import Refusal
+from app.models import Unit, Window
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 ANHUI_LIST = os.path.join(DATA_DIR, "anhui-2012-units.txt")
@@ -87,6 +88,55 @@ def read_csv(stream):
         seen.add(code)
         rows.append({"code": code, "name": name, "category": int(category)})
     return rows
+
+
+def check_rows(rows, categories):
+    """Categories must be the scheme's and names stay unique, so that an import cannot fail halfway.
+
+    Row numbers count the header as line 1, as read_csv does.
+    """
+    owners = dict(db.session.execute(sa.select(Unit.name, Unit.code)).all())
+    for line, row in enumerate(rows, start=2):
+        if row["category"] not in categories:
+            raise RegistryError(f"第{line}行:考核方案中没有第{row['category']}类")
+        owner = owners.setdefault(row["name"], row["code"])
+        if owner != row["code"]:
+            raise RegistryError(f"第{line}行:单位名称“{row['name']}”已用于单位代码 {owner}")
+    return rows
+
+
+def save_unit(unit, *, code, name, category, active):
+    """Create (unit None) or update a unit; refuses a code or name another unit has."""
+    clash = db.session.scalar(sa.select(Unit.id).where(
+        sa.or_(Unit.code == code, Unit.name == name), Unit.id != (unit.id if unit else -1)).limit(1))
+    if clash is not None:
+        raise Refusal("单位代码或名称已被其他单位使用。", 409)
+    unit = unit or Unit()
+    unit.code, unit.name, unit.category, unit.active = code, name, category, active
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def suggest_window_code(unit):
+    """The first free `<unit code>-W<n>`."""
+    taken = set(db.session.scalars(sa.select(Window.code).where(Window.code.like(f"{unit.code}-W%"))))
+    n = 1
+    while f"{unit.code}-W{n}" in taken:
+        n += 1
+    return f"{unit.code}-W{n}"
+
+
+def save_window(window, unit, *, code, name, location, active):
+    """Create (window None) or update a service window; its code must be free."""
+    clash = db.session.scalar(sa.select(Window.id).where(Window.code == code, Window.id != (window.id if window else -1)))
+    if clash is not None:
+        raise Refusal(f"窗口代码 {code} 已被使用,请换一个。", 409)
+    window = window or Window(unit_id=unit.id)
+    window.code, window.name, window.location, window.active = code, name, location, active
+    db.session.add(window)
+    db.session.flush()
+    return window
 
 
 def import_units(rows):

@@ -62,3 +62,19 @@ def test_unexpected_error_gets_a_chinese_500_page(isolated_app):
 
     response = isolated_app.test_client().get("/boom")
     assert response.status_code == 500 and "服务器出现错误" in response.data.decode()
+
+
+@pytest.mark.isolated
+def test_cli_creates_users_and_resets_passwords(isolated_app):
+    runner = isolated_app.test_cli_runner()
+    made = runner.invoke(args=["users", "create", "stat1", "--role", "statistician"])
+    assert made.exit_code == 0 and "一次性密码" in made.output
+    again = runner.invoke(args=["users", "create", "stat1", "--role", "statistician"])
+    assert again.exit_code != 0 and "已存在" in again.output
+    liaison = runner.invoke(args=["users", "create", "lia1", "--role", "liaison", "--unit", "NOPE"])
+    assert liaison.exit_code != 0 and "单位联络员须选择所属单位" in liaison.output
+    reset = runner.invoke(args=["users", "reset-password", "stat1"])
+    password = reset.output.rsplit(":", 1)[1].strip()
+    with isolated_app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "stat1"))
+        assert user.check_password(password) and user.must_change_password
