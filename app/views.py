@@ -4,6 +4,8 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.models import ROLE_LABELS
+
 
 bp = Blueprint("core", __name__)
 
@@ -30,34 +32,45 @@ def index():
     return render_template("index.html")
 
 
-# (endpoint, label, roles allowed): the staff dashboard's menu, one line per page.
-DASHBOARD_LINKS = [
-    ("survey_admin.counts", "测评进度(各单位答卷数)", ("admin", "statistician")),
-    ("survey_admin.campaigns", "测评活动与问卷", ("admin",)),
-    ("survey_admin.paper_entry", "录入纸质问卷", ("admin", "statistician")),
-    ("admin.units", "被考核单位与服务窗口", ("admin",)),
-    ("admin.users", "工作人员账号", ("admin",)),
-    ("case_staff.queue", "投诉咨询件(按期限排序)", ("admin", "handler", "liaison")),
-    ("case_staff.record", "首问登记(电话、来访)", ("admin", "handler", "liaison")),
-    ("case_admin.extensions", "延期审批", ("admin",)),
-    ("case_admin.deduction_list", "超期扣分记录", ("admin", "statistician")),
-    ("case_admin.calendar", "节假日安排(工作日计算)", ("admin",)),
-    ("case_admin.outbox", "通知发件箱", ("admin",)),
-    ("stats.runs", "计分与考核结果(通报、导出)", ("admin", "statistician")),
-    ("stats_inputs.parts", "导入考核项目分值", ("admin", "statistician")),
-    ("stats_inputs.adjustments", "加减分台账", ("admin", "statistician")),
-    ("stats_inputs.screening", "无效问卷复核", ("admin", "statistician")),
+# The staff dashboard's menu: (section, [(endpoint, label, roles allowed)]).
+DASHBOARD = [
+    ("服务对象测评", [
+        ("survey_admin.counts", "测评进度(各单位答卷数)", ("admin", "statistician")),
+        ("survey_admin.campaigns", "测评活动与问卷", ("admin",)),
+        ("survey_admin.paper_entry", "录入纸质问卷", ("admin", "statistician")),
+    ]),
+    ("效能投诉", [
+        ("case_staff.queue", "投诉咨询件(按期限排序)", ("admin", "handler", "liaison")),
+        ("case_staff.record", "首问登记(电话、来访)", ("admin", "handler", "liaison")),
+        ("case_admin.extensions", "延期审批", ("admin",)),
+        ("case_admin.deduction_list", "超期扣分记录", ("admin", "statistician")),
+        ("case_admin.calendar", "节假日安排(工作日计算)", ("admin",)),
+        ("case_admin.outbox", "通知发件箱", ("admin",)),
+    ]),
+    ("统计与考核结果", [
+        ("stats.runs", "计分与考核结果(通报、导出)", ("admin", "statistician")),
+        ("stats_inputs.parts", "导入考核项目分值", ("admin", "statistician")),
+        ("stats_inputs.adjustments", "加减分台账", ("admin", "statistician")),
+        ("stats_inputs.screening", "无效问卷复核", ("admin", "statistician")),
+    ]),
+    ("系统管理", [
+        ("admin.units", "被考核单位与服务窗口", ("admin",)),
+        ("admin.users", "工作人员账号", ("admin",)),
+    ]),
 ]
 
 
 @bp.route("/staff")
 @login_required
 def dashboard():
-    links = [
-        (endpoint, label) for endpoint, label, roles in DASHBOARD_LINKS
-        if current_user.role in roles and endpoint in current_app.view_functions
-    ]
-    return render_template("dashboard.html", user=current_user, links=links)
+    sections = []
+    for title, links in DASHBOARD:
+        mine = [(endpoint, label) for endpoint, label, roles in links
+                if current_user.role in roles and endpoint in current_app.view_functions]
+        if mine:
+            sections.append((title, mine))
+    return render_template("dashboard.html", user=current_user, sections=sections,
+                           role_label=ROLE_LABELS.get(current_user.role, current_user.role))
 
 
 @bp.app_errorhandler(CSRFError)

@@ -78,3 +78,10 @@ def test_cli_creates_users_and_resets_passwords(isolated_app):
     with isolated_app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == "stat1"))
         assert user.check_password(password) and user.must_change_password
+
+
+def test_dashboard_shows_each_role_its_own_pages(client, login):
+    login("liaison")
+    html = client.get("/staff").data.decode()
+    assert "投诉咨询件" in html and "单位联络员" in html
+    assert "工作人员账号" not in html and "计分与考核结果" not in html
