@@ -16,9 +16,10 @@ from app.auth import role_required
 from app.extensions import db
 from app.models import Unit, Window
 from app.scheme import load_scheme
+from stats.web import STAFF, requested_year
 from stats.web import operations as ops
 from stats.web.forms import AdjustmentForm, PartsImportForm, ReinstateForm, RevokeForm
-from stats.web.inputs import default_year, ledger_rows, parts_rows
+from stats.web.inputs import ledger_rows, parts_rows
 from stats.web.models import ORIGIN_LABELS, Adjustment, PartScore, Reinstatement
 from stats.web.report import REASON_LABELS, local_time
 from stats.web.runs import latest_run
@@ -26,13 +27,7 @@ from surveys.models import CHANNEL_LABELS, GROUP_LABELS, Response
 
 bp = Blueprint("stats_inputs", __name__, url_prefix="/stats")
 
-STAFF = ("admin", "statistician")
 PAGE_SIZE = 50
-
-
-def _year(value=None):
-    year = value if value is not None else request.args.get("year", type=int)
-    return year if year and 2000 <= year <= 2100 else default_year()
 
 
 def _scheme():
@@ -49,7 +44,7 @@ def _helpers():
 @bp.route("/parts", methods=["GET", "POST"])
 @role_required(*STAFF)
 def parts():
-    form = PartsImportForm(year=_year())
+    form = PartsImportForm(year=requested_year())
     errors, status = [], 200
     if form.validate_on_submit():
         upload = form.file.data
@@ -64,7 +59,7 @@ def parts():
             return redirect(url_for("stats_inputs.parts", year=form.year.data))
     elif form.is_submitted():
         status = 400
-    year = form.year.data if form.year.data and not form.year.errors else _year()
+    year = form.year.data if form.year.data and not form.year.errors else requested_year()
     return render_template("stats/parts.html", form=form, year=year, errors=errors, rows=_parts_listing(year),
                            scheme=_scheme()), status
 
@@ -88,7 +83,7 @@ def _unit_choices():
 @bp.route("/adjustments")
 @role_required(*STAFF)
 def adjustments():
-    year = _year()
+    year = requested_year()
     fed = ops.feed_overdue_deductions(year)  # "arrive automatically": every look at the ledger is current
     if fed["added"] or fed["revoked"]:
         flash(f"已同步超期扣分:新增 {fed['added']} 条,撤销 {fed['revoked']} 条。", "info")
@@ -113,7 +108,7 @@ def _ledger_page(year, form, status=200):
 def adjustment_new():
     form = AdjustmentForm()
     form.unit.choices = _unit_choices()
-    year = _year(int(form.year.data) if (form.year.data or "").isdigit() else None)
+    year = requested_year(int(form.year.data) if (form.year.data or "").isdigit() else None)
     if not form.validate_on_submit():
         return _ledger_page(year, form, 400)
     unit = db.session.scalar(sa.select(Unit).where(Unit.code == form.unit.data))
@@ -148,7 +143,7 @@ def adjustment_revoke(line_id):
 @bp.route("/screening")
 @role_required(*STAFF)
 def screening():
-    year, reason, unit = _year(), request.args.get("reason", ""), request.args.get("unit", "")
+    year, reason, unit = requested_year(), request.args.get("reason", ""), request.args.get("unit", "")
     page = max(request.args.get("page", 1, type=int), 1)
     run = latest_run(year)
     entries = [e for e in (run.results["excluded"] if run else [])
@@ -181,7 +176,7 @@ def _response_details(entries):
 @role_required(*STAFF)
 def reinstate(public_id):
     form = ReinstateForm()
-    year = _year(request.form.get("year", type=int))
+    year = requested_year(request.form.get("year", type=int))
     back = redirect(url_for("stats_inputs.screening", year=year))
     try:
         if not form.validate_on_submit():

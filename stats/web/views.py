@@ -18,7 +18,7 @@ from flask_login import current_user
 from app.auth import role_required
 from app.extensions import db
 from app.pdf import render_pdf
-from stats.web import charts, exports, report
+from stats.web import STAFF, charts, exports, report, requested_year
 from stats.web.forms import PublishForm, RunForm
 from stats.web.inputs import default_year
 from stats.web.models import ScoreRun
@@ -27,7 +27,6 @@ from stats.web.runs import create_run, diff_runs, publish_run
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
-STAFF = ("admin", "statistician")
 MIME = {"csv": "text/csv; charset=utf-8", "json": "application/json",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -35,11 +34,6 @@ MIME = {"csv": "text/csv; charset=utf-8", "json": "application/json",
 @bp.context_processor
 def _helpers():
     return {"local": report.local_time}
-
-
-def _year():
-    year = request.args.get("year", type=int)
-    return year if year and 2000 <= year <= 2100 else default_year()
 
 
 def _run(run_id):
@@ -57,7 +51,7 @@ def _download(content, mime, filename):
 @bp.route("/")
 @role_required(*STAFF)
 def runs():
-    year = _year()
+    year = requested_year()
     return _runs_page(year, RunForm(year=year))
 
 
