@@ -3,6 +3,7 @@ import os
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import UnicodeConverter
 
 from app import config, db
 
@@ -22,11 +23,20 @@ def create_app(test_config=None):
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     _register_blueprints(app)
     from app import cli
 
     cli.init_app(app)
     return app
+
+
+class TextConverter(UnicodeConverter):
+    """A path part with a control character matches no route (404), so it never reaches a query."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", r"[^/\x00-\x1f]")
 
 
 def _register_blueprints(app):

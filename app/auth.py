@@ -4,11 +4,11 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.extensions import db, login_manager
+from app.forms import CheckedForm
 from app.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -44,12 +44,12 @@ def role_required(*roles):
     return decorator
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CheckedForm):
     username = StringField("用户名", validators=[DataRequired(message="请输入用户名"), Length(max=64)])
     password = PasswordField("密码", validators=[DataRequired(message="请输入密码"), Length(max=200)])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(CheckedForm):
     current = PasswordField("当前密码", validators=[DataRequired(message="请输入当前密码")])
     new = PasswordField("新密码", validators=[DataRequired(), Length(min=10, max=200, message="新密码至少10位")])
     confirm = PasswordField("确认新密码", validators=[EqualTo("new", message="两次输入的新密码不一致")])

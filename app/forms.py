@@ -1,23 +1,54 @@
-"""Forms for the registry and staff accounts."""
+"""The base form every form of the app derives from, and the registry and staff-account forms."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, FieldList, FormField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.models import ROLE_LABELS
+from app.text import text_problem
+
+
+class CheckedForm(FlaskForm):
+    """A form whose text (any field, nested ones too) is checked by text_problem first.
+
+    A refused field gets the message; the other checks do not run, because some
+    of them query the database (a unit code with NUL is a DataError on PostgreSQL).
+    """
+
+    def validate(self, extra_validators=None):
+        refused = {field: problem for field in self if (problem := _first_problem(field))}
+        for field, problem in refused.items():
+            field.errors = [problem]
+        return not refused and super().validate(extra_validators)
+
+
+def _first_problem(field):
+    return next(filter(None, map(text_problem, _texts(field))), None)
+
+
+def _texts(field):
+    """Every string a field received, walking into FieldList and FormField entries."""
+    if isinstance(field, (FieldList, FormField)):
+        for entry in field:
+            yield from _texts(entry)
+        return
+    yield from (value for value in field.raw_data or () if isinstance(value, str))
+    if isinstance(field.data, str):
+        yield field.data
+
 
 # Codes end up in URLs (/s/<window code>) and file names: keep them to plain characters.
 CODE = Regexp(r"^[A-Za-z0-9_-]+$", message="代码只能用字母、数字、-和_")
 
 
-class UnitForm(FlaskForm):
+class UnitForm(CheckedForm):
     code = StringField("单位代码", validators=[DataRequired(message="请填写代码"), Length(max=32), CODE])
     name = StringField("单位名称", validators=[DataRequired(message="请填写名称"), Length(max=120)])
     category = SelectField("单位类别")
     active = BooleanField("参加考核", default=True)
 
 
-class WindowForm(FlaskForm):
+class WindowForm(CheckedForm):
     code = StringField("窗口代码(二维码地址的一部分)", validators=[DataRequired(message="请填写代码"),
                                                           Length(max=40), CODE])
     name = StringField("窗口名称", validators=[DataRequired(message="请填写名称"), Length(max=120)])
@@ -25,11 +56,11 @@ class WindowForm(FlaskForm):
     active = BooleanField("启用", default=True)
 
 
-class UnitsUploadForm(FlaskForm):
+class UnitsUploadForm(CheckedForm):
     file = FileField("单位名单(CSV:code,name,category)", validators=[FileRequired(message="请选择文件")])
 
 
-class UserForm(FlaskForm):
+class UserForm(CheckedForm):
     username = StringField("用户名", validators=[
         DataRequired(message="请填写用户名"), Length(min=3, max=64, message="用户名应为3至64个字符"),
         Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能用字母、数字和 . _ -")])

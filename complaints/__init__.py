@@ -1,5 +1,5 @@
 """Cases: complaints, inquiries, suggestions and reports (投诉、咨询、建议、举报), first-receiver
-records (首问负责) and follow-ups of bad survey ratings, handled under working-day time limits."""
+records (首问负责) and callbacks (回访) after bad survey ratings, handled under working-day time limits."""
 
 
 def blueprints():

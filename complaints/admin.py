@@ -6,13 +6,15 @@ from flask_login import current_user
 from app.auth import role_required
 from app.clock import local_today
 from app.extensions import db
-from complaints import deductions, holidays, workflow
+from complaints import deductions, holidays, notify, workflow
 from complaints.deadlines import NoticeError, local_text, package_knows
 from complaints.forms import CalendarForm, RevokeForm
 from complaints.models import Case, Deduction, Extension, OutboxMessage
 from complaints.privacy import mask_phone
 
 bp = Blueprint("case_admin", __name__, url_prefix="/admin/cases")
+
+YEARS = range(2000, 2101)  # a year outside would overflow the database's integer
 
 
 @bp.route("/extensions")
@@ -26,13 +28,14 @@ def extensions():
 @bp.route("/deductions")
 @role_required("admin", "statistician")
 def deduction_list():
-    year = request.args.get("year", type=int) or local_today().year
+    year = request.args.get("year", type=int)
+    year = year if year in YEARS else local_today().year
     stmt = sa.select(Deduction).where(Deduction.year == year).order_by(Deduction.created_at.desc())
     return render_template("complaints/deductions.html", year=year, rows=db.session.scalars(stmt).all(),
                            form=RevokeForm())
 
 
-@bp.route("/deductions/<int:deduction_id>/revoke", methods=["POST"])
+@bp.route("/deductions/<int(max=2147483647):deduction_id>/revoke", methods=["POST"])
 @role_required("admin")
 def revoke(deduction_id):
     deduction = db.get_or_404(Deduction, deduction_id)
@@ -81,4 +84,4 @@ def calendar():
 def outbox():
     stmt = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
     return render_template("complaints/outbox.html", messages=db.session.scalars(stmt).all(), mask_phone=mask_phone,
-                           local=local_text)
+                           local=local_text, shown_body=notify.shown_body)

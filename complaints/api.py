@@ -1,8 +1,10 @@
 """JSON API for cases: POST /api/v1/cases, GET /api/v1/cases/<number>?code=, the OpenAPI file.
 
 CSRF-exempt (JSON bodies, no cookies), size- and rate-limited per client. Field
-names of the status follow Open311 GeoReport v2 where they fit. Bad JSON or a
-wrong content type is a 400 with a message, never a 500.
+names of the status follow Open311 GeoReport v2 where they fit. Bad JSON (however
+malformed or deeply nested), a wrong content type or a field with text the
+database cannot store is a 400 with a message, never a 500; a body over 64 KB,
+with or without a Content-Length, is a 413.
 """
 import json
 import os
@@ -16,11 +18,13 @@ from app.extensions import csrf
 from complaints import operations as ops, ratelimit, workflow
 from complaints.deadlines import end_of_day
 from complaints.forms import CaseFieldsForm
+from app.text import text_problem
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 MAX_BODY = 64 * 1024
+TOO_LARGE = f"请求体不能超过{MAX_BODY // 1024}KB"
 POST_LIMIT = 30  # new cases per client address in 10 minutes
 GET_LIMIT = 120  # status lookups per client address in 10 minutes
 FIELDS = ("kind", "unit_code", "window_code", "description", "name", "phone", "anonymous")
@@ -35,7 +39,7 @@ def _error(message, status, fields=None):
 
 
 def _formdata(payload):
-    """The JSON object as form data for CaseFieldsForm; type errors per field. Unknown keys are ignored."""
+    """The JSON object as form data for CaseFieldsForm; type and text errors per field. Unknown keys are ignored."""
     data, errors = MultiDict(), {}
     for key in FIELDS:
         value = payload.get(key)
@@ -48,6 +52,8 @@ def _formdata(payload):
                 data[key] = "y"
         elif not isinstance(value, str):
             errors[key] = ["须为字符串"]
+        elif text_problem(value):
+            errors[key] = [text_problem(value)]
         else:
             data[key] = value
     return data, errors
@@ -62,17 +68,39 @@ def _utc_iso(moment):
     return moment.replace(tzinfo=timezone.utc).astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
+def _read_body():
+    """At most MAX_BODY + 1 bytes: a chunked body has no Content-Length to refuse it by beforehand."""
+    body = bytearray()
+    while len(body) <= MAX_BODY:
+        chunk = request.stream.read(MAX_BODY + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)
+
+
+def _parse(body):
+    """The JSON document, or None for anything that is not UTF-8 JSON the parser can finish."""
+    try:
+        return json.loads(body.decode("utf-8-sig"))
+    except (ValueError, RecursionError):  # ValueError covers bad UTF-8, bad JSON and huge integers
+        return None
+
+
 @bp.route("/cases", methods=["POST"])
 def create_case():
     if (request.content_length or 0) > MAX_BODY:
-        return _error(f"请求体不能超过{MAX_BODY // 1024}KB", 413)
+        return _error(TOO_LARGE, 413)
     if not ratelimit.allow("api-post", request.remote_addr, POST_LIMIT, 600):
         return _error("提交太频繁,请稍后再试。", 429)
     if request.mimetype != "application/json":
         return _error("Content-Type 须为 application/json", 400)
-    payload = request.get_json(silent=True)
+    body = _read_body()
+    if len(body) > MAX_BODY:
+        return _error(TOO_LARGE, 413)
+    payload = _parse(body)
     if not isinstance(payload, dict):
-        return _error("请求体须为 JSON 对象", 400)
+        return _error("请求体须为 UTF-8 编码的 JSON 对象", 400)
     data, errors = _formdata(payload)
     form = CaseFieldsForm(formdata=data, meta={"csrf": False})
     if not form.validate() or errors:
@@ -102,7 +130,7 @@ def case_status(number):
         "agency_responsible": (case.assigned_unit or case.unit).name,
         "requested_datetime": _utc_iso(case.received_at),
         "updated_datetime": _utc_iso(case.events[-1].created_at) if case.events else None,
-        "expected_datetime": _iso(case.reply_due_on) if case.is_open and case.status != "replied" else None,
+        "expected_datetime": _iso(case.reply_due_on) if case.stage in ("accept", "reply", "review") else None,
         "provisional": case.deadlines_provisional,
     }
 

@@ -1,5 +1,5 @@
-"""Attachments: images and PDFs checked by content, images re-encoded without metadata,
-stored outside any served folder under random names, served only as downloads.
+"""Attachments: images and PDFs checked by content, images re-encoded and PDFs rewritten without
+metadata, stored outside any served folder under random names, served only as downloads.
 
 Checks run on every file before anything is stored; files written during a
 request that then rolls back are removed again, so nothing is kept half-way.
@@ -16,12 +16,17 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app, send_file
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from app.extensions import db
 from app.scheme import current_scheme
 from complaints.models import Attachment
 
 MAX_PIXELS = 40_000_000  # a larger image is refused: decoding it would be a memory bomb
+MAX_PDF_PAGES = 200
+# Who wrote a PDF and with what (the citizen's name, often): dropped from every object that has them.
+_PDF_METADATA = ("/Metadata", "/PieceInfo")
 
 _SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -89,10 +94,47 @@ def _reencode(data, content_type):
     return out.getvalue()
 
 
-def _check_pdf(data):
-    if b"%%EOF" not in data[-2048:]:
-        raise AttachmentError("PDF 文件不完整或已损坏。")
-    return data
+def _rewrite_pdf(data):
+    """The pages copied into a new PDF: no document information (Author, Creator, Producer, Title,
+    Subject, Keywords), no XMP streams on any object the pages reach, and nothing of the old catalogue
+    (document scripts, open actions, form definitions)."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise AttachmentError("不支持加密或设有密码的 PDF 文件,请去除密码后上传。")
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise AttachmentError(f"PDF 文件不能超过{MAX_PDF_PAGES}页。")
+        writer, seen = PdfWriter(), set()
+        for page in reader.pages:
+            _drop_metadata(page, seen)  # before copying: the writer copies only what the page still reaches
+            writer.add_page(page)
+        writer.metadata = None
+        out = io.BytesIO()
+        writer.write(out)
+    except AttachmentError:
+        raise
+    except Exception:  # noqa: BLE001 — a parser of untrusted files fails in many ways; each is a bad file
+        raise AttachmentError("PDF 文件不完整或已损坏。") from None
+    return out.getvalue()
+
+
+def _drop_metadata(node, seen):
+    """Remove metadata entries from `node` and every dictionary reachable from it (each visited once)."""
+    if isinstance(node, IndirectObject):
+        if node.idnum in seen:
+            return
+        seen.add(node.idnum)
+        node = node.get_object()
+    if isinstance(node, DictionaryObject):
+        for key in _PDF_METADATA:
+            node.pop(key, None)
+        children = [value for key, value in node.items() if key != "/Parent"]
+    elif isinstance(node, ArrayObject):
+        children = list(node)
+    else:
+        return
+    for child in children:
+        _drop_metadata(child, seen)
 
 
 def check_uploads(files):
@@ -111,7 +153,7 @@ def check_uploads(files):
         content_type = sniff(data)
         if not data or content_type is None:
             raise AttachmentError(f"附件“{name}”不是 JPG、PNG 图片或 PDF 文件(按文件内容识别)。")
-        data = _check_pdf(data) if content_type == "application/pdf" else _reencode(data, content_type)
+        data = _rewrite_pdf(data) if content_type == "application/pdf" else _reencode(data, content_type)
         uploads.append(Upload(_with_extension(name, content_type), content_type, data))
     return uploads
 

@@ -15,7 +15,7 @@ bp = Blueprint("cases_cli", __name__, cli_group="cases")
 @bp.cli.command("sweep")
 @click.option("--now", "now_text", help="ISO time to run as (default: now); with no offset, UTC.")
 def sweep_command(now_text):
-    """Overdue deductions, deadline warnings, the 7-day rating timeout, then send the outbox."""
+    """Recount deadlines, overdue deductions, deadline reminders, the 7-day rating timeout, then send the outbox."""
     now = None
     if now_text:
         try:
@@ -26,8 +26,8 @@ def sweep_command(now_text):
             now = now.astimezone(timezone.utc).replace(tzinfo=None)
     counts = sweep(now)
     db.session.commit()
-    click.echo("扣分 {deductions},到期提醒 {warnings},效能办超期提醒 {office_overdue},"
-               "超时默认办结 {closed},发送通知 {sent}".format(**counts))
+    click.echo("重新计算期限 {recomputed},扣分 {deductions},到期提醒 {reminders},效能办超期提醒 {office_overdue},"
+               "超时默认办结 {closed},冲突留待下次 {conflicts},发送通知 {sent}".format(**counts))
 
 
 @bp.cli.command("load-holidays")

@@ -1,17 +1,17 @@
 """超期扣分: a missed reply deadline costs the responsible unit points in that assessment year.
 
-Only the reply steps (答复, 复查答复; for follow-ups 整改) are the unit's: the
+Only the reply steps (答复, 复查答复; for callbacks 整改) are the unit's: the
 acceptance step belongs to the efficiency office, whose lateness is flagged to
-the office instead. One deduction per case and step (a unique constraint).
+the office instead. One deduction per case, step and unit (a unique constraint).
 """
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Unit, utcnow
 from app.scheme import current_scheme
-from complaints import notify
+from complaints import events, notify, workflow
 from complaints.deadlines import local_date
-from complaints.models import Case, CaseEvent, Deduction
+from complaints.models import Case, Deduction
 
 UNIT_STAGES = ("reply", "review")
 
@@ -24,12 +24,12 @@ def unit_is_late(case, today):
 
 
 def check_overdue(case, now=None):
-    """Record the deduction if the unit is late; idempotent. Returns the new Deduction or None."""
+    """Charge the unit handling the case if it is late; idempotent. Returns the new Deduction or None."""
     now = now or utcnow()
-    if not unit_is_late(case, local_date(now)):
+    if not unit_is_late(case, local_date(now)) or not workflow.allows("overdue", case.status):
         return None
-    existing = db.session.scalar(sa.select(Deduction.id).where(Deduction.case_id == case.id,
-                                                                Deduction.stage == case.stage))
+    existing = db.session.scalar(sa.select(Deduction.id).where(
+        Deduction.case_id == case.id, Deduction.stage == case.stage, Deduction.unit_id == case.assigned_unit_id))
     if existing is not None:
         return None
     points = current_scheme()["adjustments"]["overdue_case_deduction"]
@@ -39,8 +39,7 @@ def check_overdue(case, now=None):
                           case_id=case.id, stage=case.stage, due_on=case.reply_due_on, reason=reason,
                           created_at=now)
     db.session.add(deduction)
-    db.session.add(CaseEvent(case_id=case.id, action="overdue", from_status=case.status, to_status=case.status,
-                             actor_label="系统", note=f"{reason},扣{points:g}分", created_at=now))
+    events.record_fact(case, "overdue", note=f"{reason},扣{points:g}分", now=now, label="系统")
     notify.to_unit(case, case.assigned_unit_id, "overdue", stage=label, due=f"{case.reply_due_on:%Y-%m-%d}",
                    points=f"{points:g}")
     db.session.flush()

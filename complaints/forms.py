@@ -1,12 +1,14 @@
 """Case forms. CaseFieldsForm holds the citizen's fields and their rules; the web intake,
-the first-receiver record and the JSON API all validate through it."""
+the first-receiver record and the JSON API all validate through it. Every form here derives
+from CheckedForm, which refuses text the database cannot store before any other check."""
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, Form, FieldList, FormField, HiddenField, IntegerField, MultipleFileField,
                      RadioField, SelectChoice, SelectField, StringField, TextAreaField)
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp,
+                                ValidationError)
 
 from app.extensions import db
+from app.forms import CheckedForm
 from app.models import Unit, Window
 from app.scheme import current_scheme
 from complaints.models import CHANNEL_LABELS, CITIZEN_KINDS, KIND_LABELS, RATING_LABELS, Channel
@@ -21,7 +23,7 @@ def active_unit(code):
     return db.session.scalar(sa.select(Unit).where(Unit.code == (code or "").strip(), Unit.active))
 
 
-class CaseFieldsForm(FlaskForm):
+class CaseFieldsForm(CheckedForm):
     """What a citizen tells: kind, unit, window, what happened, and who they are (or anonymous)."""
 
     kind = RadioField("类型", choices=KIND_CHOICES, validate_choice=False, validators=[
@@ -108,22 +110,26 @@ class RecordForm(CaseFieldsForm):
         return [(e.material.data, e.basis.data) for e in self.notice_items.entries if (e.material.data or "").strip()]
 
 
-class LookupForm(FlaskForm):
+class LookupForm(CheckedForm):
     number = StringField("编号", validators=[InputRequired("请填写编号"), Length(max=20)])
     code = StringField("查询码", validators=[InputRequired("请填写查询码"), Length(max=12)])
 
 
-class RateForm(FlaskForm):
+class RateForm(CheckedForm):
     rating = RadioField("您对办理结果的评价", choices=RATING_CHOICES, validators=[InputRequired("请选择评价")])
 
 
-class ActionForm(FlaskForm):
+STALE_PAGE = "页面信息不完整或已过期,请刷新页面后重试。"
+
+
+class ActionForm(CheckedForm):
     """Every staff action posts the version it was shown, so a stale page is refused."""
 
-    version = HiddenField()
+    # At most 9 ASCII digits: int() of a 5000-digit string raises instead of answering.
+    version = HiddenField(validators=[Regexp(r"[0-9]{1,9}\Z", message=STALE_PAGE)])
 
     def shown_version(self):
-        return int(self.version.data) if (self.version.data or "").isdigit() else -1
+        return int(self.version.data)
 
 
 def _text(label, message, max_chars=2000):
@@ -177,17 +183,17 @@ class ExtensionDecisionForm(ActionForm):
     note = TextAreaField("审批意见", validators=[Optional(), Length(max=1000)])
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(CheckedForm):
     reason = _text("撤销理由", "撤销扣分须填写书面理由", 1000)
 
 
-class CalendarForm(FlaskForm):
+class CalendarForm(CheckedForm):
     year = IntegerField("年度", validators=[InputRequired("请填写年度"), NumberRange(min=2000, max=2100)])
     text = TextAreaField("放假安排(每行一条)", validators=[InputRequired("请粘贴放假安排"), Length(max=5000)])
     note = StringField("文件名称或文号", validators=[Optional(), Length(max=200)])
 
 
-def follow_up_phone_field():
+def callback_phone_field():
     """The optional contact field on the non-fixed survey: a bad rating with a phone gets a callback."""
     return StringField("如需回访,请留下手机号(选填)", validators=[Optional(), _mobile])
 

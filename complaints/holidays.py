@@ -1,10 +1,12 @@
 """The working calendar as stored data: loaded holiday notices, and deadlines applied to cases."""
+from datetime import date
+
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import utcnow
-from complaints import deadlines, workflow
-from complaints.models import Case, CaseEvent, CalendarDay, CalendarYear
+from complaints import deadlines, events, workflow
+from complaints.models import Case, CalendarDay, CalendarYear
 
 
 def work_calendar():
@@ -27,9 +29,12 @@ def apply_deadlines(case, calendar):
 
 
 def load_year(year, text, user, note=""):
-    """Store a year's official notice (replacing an earlier one) and recompute provisional deadlines.
+    """Store a year's official notice (replacing an earlier one) and recompute the deadlines it touches.
 
-    Raises deadlines.NoticeError for a malformed notice; returns the number of cases recomputed.
+    Every open case whose deadline window (from receipt to the reply deadline)
+    includes a day of `year` is recounted, not only provisional ones: a corrected
+    notice changes deadlines computed from the first. Raises deadlines.NoticeError
+    for a malformed notice; returns the number of cases recomputed.
     """
     days = deadlines.parse_notice(text, year)
     db.session.execute(sa.delete(CalendarDay).where(CalendarDay.year == year))
@@ -42,30 +47,35 @@ def load_year(year, text, user, note=""):
     db.session.add_all(CalendarDay(day=day, year=year, workday=workday, name=name)
                        for day, (workday, name) in sorted(days.items()))
     db.session.flush()
-    return recompute_provisional(user)
+    touched = sa.and_(Case.received_on <= date(year, 12, 31), Case.reply_due_on >= date(year, 1, 1))
+    cases = db.session.scalars(_open_cases().where(sa.or_(Case.deadlines_provisional, touched))).all()
+    return recompute(cases, work_calendar(), user, f"载入{year}年节假日安排后")
 
 
-def recompute_provisional(user=None):
-    """Recount every open case whose deadlines were provisional, logging each change as an event."""
-    calendar = work_calendar()
-    stmt = sa.select(Case).where(Case.deadlines_provisional, Case.status.in_(workflow.OPEN_STATUSES))
-    count = 0
-    for case in db.session.scalars(stmt).all():
+def recompute_known_years(calendar, now=None):
+    """Recount provisional cases whose years the calendar now knows (say, after a package upgrade).
+
+    Run by the daily sweep; returns the number of cases recomputed.
+    """
+    cases = [case for case in db.session.scalars(_open_cases().where(Case.deadlines_provisional))
+             if all(calendar.knows(year) for year in range(case.received_on.year, case.reply_due_on.year + 1))]
+    return recompute(cases, calendar, None, "日历已有官方节假日安排,", now)
+
+
+def recompute(cases, calendar, user, why, now=None):
+    """Recount each case's deadlines on `calendar`, logging every change as an event; returns len(cases)."""
+    for case in cases:
         before = (case.accept_due_on, case.reply_due_on)
         if apply_deadlines(case, calendar):
-            db.session.add(CaseEvent(
-                case_id=case.id, action="recompute", from_status=case.status, to_status=case.status,
-                actor_id=user.id if user else None, actor_label=_label(user),
-                note=f"载入节假日安排后重新计算期限:受理 {before[0]} → {case.accept_due_on},"
-                     f"答复 {before[1]} → {case.reply_due_on}",
-            ))
-        count += 1
+            events.record_fact(case, "recompute", actor=user, label=None if user else "系统", now=now,
+                               note=f"{why}重新计算期限:受理 {before[0]} → {case.accept_due_on},"
+                                    f"答复 {before[1]} → {case.reply_due_on}")
     db.session.flush()
-    return count
+    return len(cases)
 
 
-def _label(user):
-    return (user.display_name or user.username) if user else "系统"
+def _open_cases():
+    return sa.select(Case).where(Case.status.in_(workflow.OPEN_STATUSES)).order_by(Case.id)
 
 
 def unknown_years(today):

@@ -16,12 +16,12 @@ class CaseKind(enum.StrEnum):
     inquiry = "inquiry"
     suggestion = "suggestion"
     report = "report"
-    follow_up = "follow_up"
+    callback = "callback"  # 回访: opened from a bad survey rating, not lodged by the citizen
 
 
 KIND_LABELS = {
     CaseKind.complaint: "投诉", CaseKind.inquiry: "咨询", CaseKind.suggestion: "建议",
-    CaseKind.report: "举报", CaseKind.follow_up: "差评回访",
+    CaseKind.report: "举报", CaseKind.callback: "差评回访",
 }
 CITIZEN_KINDS = (CaseKind.complaint, CaseKind.inquiry, CaseKind.suggestion, CaseKind.report)
 
@@ -45,6 +45,11 @@ class Rating(enum.StrEnum):
 
 
 RATING_LABELS = {Rating.satisfied: "满意", Rating.basic: "基本满意", Rating.dissatisfied: "不满意"}
+
+
+# The deadline column of each stage; the review after reopening runs on the (recounted) reply deadline.
+DUE_COLUMNS = {"accept": "accept_due_on", "reply": "reply_due_on", "review": "reply_due_on",
+               "rating": "rating_due_on"}
 
 
 def _in(column, values):
@@ -142,14 +147,14 @@ class Case(db.Model):
 
     @property
     def stage_label(self):
-        labels = workflow.FOLLOW_UP_STAGE_LABELS if self.kind == CaseKind.follow_up else workflow.STAGE_LABELS
+        labels = workflow.CALLBACK_STAGE_LABELS if self.kind == CaseKind.callback else workflow.STAGE_LABELS
         return labels.get(self.stage, "")
 
     @property
     def current_due_on(self):
         """The deadline of the step now running; None once the case is finished."""
-        return {"accept": self.accept_due_on, "reply": self.reply_due_on, "review": self.reply_due_on,
-                "rating": self.rating_due_on}.get(self.stage)
+        column = DUE_COLUMNS.get(self.stage)
+        return getattr(self, column) if column else None
 
     @property
     def responsible_unit_id(self):
@@ -271,7 +276,7 @@ class OutboxMessage(db.Model):
     phone: so.Mapped[str | None] = so.mapped_column(sa.String(11))
     topic: so.Mapped[str] = so.mapped_column(sa.String(20))
     body: so.Mapped[str] = so.mapped_column(sa.Text)
-    # Makes a repeated sweep write a warning once: e.g. "warn:12:reply:2026-03-02".
+    # Makes a repeated sweep write a reminder once: e.g. "reminder:12:reply:2026-03-02:unit".
     dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(120), unique=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     sent_at: so.Mapped[datetime | None]
@@ -285,12 +290,14 @@ class OutboxMessage(db.Model):
 class Deduction(db.Model):
     """超期扣分: points against the responsible unit for one missed deadline, the case as evidence.
 
+    At most one per case, step and unit: a unit transferred a case after another
+    unit missed the deadline answers only for its own, fresh deadline.
     Revoking keeps the row: both the deduction and the written reason stay on record.
     """
 
     __tablename__ = "case_deductions"
     __table_args__ = (
-        sa.UniqueConstraint("case_id", "stage"),
+        sa.UniqueConstraint("case_id", "stage", "unit_id"),
         sa.CheckConstraint("points > 0", name="points_positive"),
         sa.CheckConstraint("revoked_at IS NULL OR (revoked_by_id IS NOT NULL AND revoke_reason <> '')",
                            name="revoke_has_reason"),

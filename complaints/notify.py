@@ -3,17 +3,21 @@
 The back end is a dotted path in config NOTIFY_BACKEND (default: the logging
 back end below). Notices to a unit are built only from the case number, kind
 and dates, so a complainant's identity can never reach the unit complained about.
+A callback case's first notice carries its query code (the citizen saw no
+receipt); the code is masked wherever a notice is shown or logged here.
 """
 import logging
+import re
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context
 from werkzeug.utils import import_string
 
 from app.extensions import db
 from app.models import utcnow
 from complaints.models import OutboxMessage
 from complaints.privacy import mask_phone
+from surveys.qr import public_url
 
 log = logging.getLogger(__name__)
 
@@ -21,16 +25,30 @@ TEMPLATES = {
     "received": "【效能投诉】您的{kind}已收到,编号{number},将于{accept_due}前决定是否受理。",
     "accepted": "【效能投诉】您的{kind}(编号{number})已受理,预计{reply_due}前答复。",
     "declined": "【效能投诉】您的{kind}(编号{number})不予受理,理由:{reason}",
-    "follow_up": "【效能办】感谢您参与测评,我们将于{accept_due}前与您联系,核实您反映的问题。",
+    "callback": "【效能办】感谢您参与测评。您的差评回访件编号{number},查询码{code},我们将于{accept_due}前与您联系;"
+                "凭编号和查询码可在 {link} 查询办理进度并评价。",
     "one_time_notice": "【一次性告知】编号{number}:办理该事项还需提供以下材料:{items}",
     "replied": "【效能投诉】您的{kind}(编号{number})已答复,请凭编号和查询码查看答复并评价。",
     "assigned": "【效能办交办】{kind}件{number}已交由贵单位办理,请于{reply_due}前答复。",
     "transferred": "【效能办转办】{kind}件{number}已转由贵单位办理,请于{reply_due}前答复。",
     "reopened": "【效能办】{kind}件{number}投诉人不满意,请复查并于{reply_due}前重新答复。",
-    "warning": "【效能办提醒】{kind}件{number}的{stage}期限为{due},即将到期,请抓紧办理。",
+    "reminder": "【效能办提醒】{kind}件{number}的{stage}期限为{due},即将到期,请抓紧办理。",
     "overdue": "【效能办催办】{kind}件{number}的{stage}期限{due}已过,已记超期扣分{points}分。",
     "office_overdue": "【效能办】{kind}件{number}的{stage}期限{due}已过,请尽快处理。",
 }
+
+
+_CODE = re.compile(r"查询码[A-Z0-9]+")
+
+
+def shown_body(message):
+    """The notice's text with any query code masked: for the outbox page and the log."""
+    return _CODE.sub("查询码********", message.body)
+
+
+def lookup_link():
+    """Where a citizen looks a case up, as the public reaches it; a plain name outside a request."""
+    return public_url("cases.lookup") if has_request_context() else "效能投诉查询页面"
 
 
 def _case_facts(case):
@@ -69,7 +87,7 @@ class LoggingBackend:
     def send(self, message):
         target = {"citizen": f"手机 {mask_phone(message.phone)}", "unit": f"单位 {message.unit_id}",
                   "office": "效能办"}[message.audience]
-        log.info("notice to %s: %s", target, message.body)
+        log.info("notice to %s: %s", target, shown_body(message))
 
 
 def backend():

@@ -4,8 +4,10 @@ Every action checks the transition table, then claims the case with a
 conditional UPDATE on its version: of two handlers acting at once, one wins
 and the other gets CaseConflict (409) and stores nothing.
 """
+import csv
 import hashlib
 import hmac
+import io
 import secrets
 from datetime import timedelta
 
@@ -16,12 +18,13 @@ from app.errors import Refusal
 from app.extensions import db
 from app.models import Role, utcnow
 from app.scheme import current_scheme
-from complaints import deductions, notify, workflow
+from complaints import deductions, events, notify, workflow
 from complaints.deadlines import local_date
 from complaints.holidays import apply_deadlines, work_calendar
-from complaints.models import (CHANNEL_LABELS, Case, CaseEvent, CaseKind, Extension, IdentityView, NoticeItem,
+from complaints.models import (CHANNEL_LABELS, DUE_COLUMNS, Case, CaseKind, Extension, IdentityView, NoticeItem,
                                Rating, RATING_LABELS)
-from complaints.privacy import normalise_phone
+from complaints.privacy import mask_name, mask_phone, normalise_phone
+from app.text import text_problem
 
 
 class CaseError(Refusal):
@@ -53,10 +56,6 @@ def limits(kind):
     return rule["accept_days"], rule["reply_days"]
 
 
-def _label(user):
-    return (user.display_name or user.username) if user else "市民"
-
-
 def _now(now):
     return now or utcnow()
 
@@ -78,11 +77,14 @@ def create_case(*, kind, unit, description, window=None, name=None, phone=None, 
     apply_deadlines(case, work_calendar())
     db.session.add(case)
     db.session.flush()
-    _log(case, "create", None, "received", first_receiver, f"渠道:{CHANNEL_LABELS[channel]}", now,
-         label=None if first_receiver else ("系统" if channel == "survey" else "市民"))
+    events.record(case, "create", None, "received", actor=first_receiver, note=f"渠道:{CHANNEL_LABELS[channel]}",
+                  now=now, label=None if first_receiver else ("系统" if channel == "survey" else "市民"))
     case.notice_items = [NoticeItem(position=i, material=m.strip(), basis=b.strip())
                          for i, (m, b) in enumerate(notice_items)]
-    notify.to_citizen(case, "follow_up" if kind == CaseKind.follow_up else "received")
+    if kind == CaseKind.callback:  # the citizen never saw a receipt: the notice is the only way to follow it
+        notify.to_citizen(case, "callback", code=code, link=notify.lookup_link())
+    else:
+        notify.to_citizen(case, "received")
     if case.notice_items:
         items = ";".join(f"{i}. {n.material}(依据:{n.basis})" for i, n in enumerate(case.notice_items, 1))
         notify.to_citizen(case, "one_time_notice", items=items)
@@ -90,31 +92,40 @@ def create_case(*, kind, unit, description, window=None, name=None, phone=None, 
     return case, code
 
 
-def open_follow_up(response, phone, now=None):
-    """A follow-up case (回访核实, then 整改) for a survey response rated 不满意 or 非常不满意.
+BAD_LEVELS = (1, 2)  # 非常不满意, 不满意
 
-    The phone number goes onto the case only; the response stays anonymous and
-    is not linked: the case copies the low-rated items and comment instead.
+
+def open_callback(response, phone, now=None):
+    """A callback case (回访核实, then 整改) for a survey response with a bad rating and a phone number.
+
+    Returns the case, or None without a bad rating or a valid phone. The case
+    records only the unit and the low-rated dimensions and items: no comment,
+    no window, no other answer, so that its content cannot tie the anonymous
+    response to the phone number. The first notice brings the number and code.
     """
     phone = normalise_phone(phone)
-    low = [answer.item.text for answer in response.answers if answer.level in (1, 2)]
-    if not phone or not low:
+    items = sorted({answer.item for answer in response.answers if answer.level in BAD_LEVELS},
+                   key=lambda item: (item.position, item.id))
+    if not phone or not items:
         return None
-    where = response.unit.name + (f"({response.window.name})" if response.window else "")
-    description = (f"服务对象测评差评回访:{local_date(response.submitted_at):%Y年%m月%d日}对{where}的评价中,"
-                   f"以下题目为不满意或非常不满意:{'、'.join(low)}。")
-    if response.comment:
-        description += f"\n评价人意见:{response.comment}"
-    case, _code = create_case(kind=CaseKind.follow_up, unit=response.unit, window=response.window,
-                              description=description, phone=phone, channel="survey", now=now)
+    lines = "\n".join(f"{item.dimension}:{item.text}" for item in items)
+    description = (f"市民在服务对象测评中对{response.unit.name}给出差评(不满意或非常不满意),并留下手机号要求回访。"
+                   f"\n评价为差评的方面:\n{lines}")
+    case, _code = create_case(kind=CaseKind.callback, unit=response.unit, description=description, phone=phone,
+                              channel="survey", now=now)
     return case
 
 
 def find_case(number, code):
-    """The case for a citizen's number and query code; a wrong number or code alike gives 404."""
-    case = db.session.scalar(sa.select(Case).where(Case.number == (number or "").strip()[:20]))
+    """The case for a citizen's number and query code; a wrong number or code alike gives 404.
+
+    A number or code with characters no case number has (NUL, say) is simply not found.
+    """
+    number, code = (number or "").strip()[:20], code or ""
+    clean = text_problem(number) is None and text_problem(code) is None
+    case = db.session.scalar(sa.select(Case).where(Case.number == number)) if clean else None
     expected = case.query_hash if case else query_hash("")
-    if not hmac.compare_digest(expected, query_hash(code)) or case is None:
+    if not hmac.compare_digest(expected, query_hash(code if clean else "")) or case is None:
         raise CaseError(NOT_FOUND, 404)
     return case
 
@@ -131,7 +142,7 @@ def visible_cases(user):
 
 def case_for_staff(number, user):
     """The case if `user` may see it; 404 otherwise (another unit's case does not exist for them)."""
-    case = db.session.scalar(visible_cases(user).where(Case.number == number))
+    case = None if text_problem(number) else db.session.scalar(visible_cases(user).where(Case.number == number))
     if case is None:
         raise CaseError("未找到该件。", 404)
     return case
@@ -178,14 +189,8 @@ def _act(case, action, actor, note="", version=None, now=None, label=None, chang
     for name, value in (changes or {}).items():
         setattr(case, name, value)
     from_status, case.status = case.status, to_status
-    _log(case, action, from_status, to_status, actor, note, _now(now), label=label)
+    events.record(case, action, from_status, to_status, actor=actor, note=note, now=_now(now), label=label)
     return to_status
-
-
-def _log(case, action, from_status, to_status, actor, note, now, label=None):
-    db.session.add(CaseEvent(case_id=case.id, action=action, from_status=from_status, to_status=to_status,
-                             actor_id=actor.id if actor else None, actor_label=label or _label(actor),
-                             note=(note or "").strip(), created_at=now))
 
 
 def _required(text, message):
@@ -221,14 +226,23 @@ def assign(case, actor, unit, note="", version=None, now=None):
 
 
 def transfer(case, actor, unit, note, version=None, now=None):
+    """Move the case to another unit, which gets a fresh reply deadline counted from today.
+
+    A unit that already missed its deadline is charged first, so the points
+    fall on the unit that missed it, not on its successor.
+    """
     note = _required(note, "请填写转办理由。")
     if unit.id == case.assigned_unit_id:
         raise CaseError("该件已由该单位办理,请选择其他单位。")
+    now = _now(now)
+    deductions.check_overdue(case, now)
     previous = case.assigned_unit.name if case.assigned_unit else "无"
     _act(case, "transfer", actor, f"由 {previous} 转至 {unit.name}:{note}", version, now)
     case.assigned_unit_id = unit.id
     case.unit_reply, case.unit_replied_at = "", None
     case.identity_released = False  # a release was for the unit then handling the case, not its successor
+    case.reply_started_on, case.extension_days = local_date(now), 0
+    apply_deadlines(case, work_calendar())
     notify.to_unit(case, unit.id, "transferred")
 
 
@@ -294,6 +308,7 @@ def request_extension(case, actor, days, reason, version=None, now=None):
 
 
 def decide_extension(case, admin, approve, note="", version=None, now=None):
+    """Approve or refuse the pending extension; returns the action done (approve_ or refuse_extension)."""
     now = _now(now)
     extension = case.extension
     if extension is None or extension.decision is not None:
@@ -308,6 +323,7 @@ def decide_extension(case, admin, approve, note="", version=None, now=None):
     if approve:
         case.extension_days = extension.days
         apply_deadlines(case, work_calendar())
+    return action
 
 
 def release_identity(case, actor, reason, version=None, now=None):
@@ -322,11 +338,33 @@ def release_identity(case, actor, reason, version=None, now=None):
 
 
 def queue_order():
-    """Sort key in SQL: the deadline of the step now running, finished cases last."""
-    due = sa.case(
-        (Case.status == "received", Case.accept_due_on),
-        (Case.status.in_(("accepted", "assigned", "reopened")), Case.reply_due_on),
-        (Case.status == "replied", Case.rating_due_on),
-        else_=None,
-    )
+    """Sort key in SQL: the deadline of the step now running (as Case.current_due_on), finished cases last."""
+    due = sa.case(*[(Case.status.in_(workflow.statuses_in(stage)), getattr(Case, column))
+                    for stage, column in DUE_COLUMNS.items()], else_=None)
     return (due.is_(None), due, Case.received_at)
+
+
+EXPORT_COLUMNS = ["编号", "类型", "渠道", "被反映单位", "承办单位", "状态", "接收日期", "当前期限"]
+
+
+def export_csv(user):
+    """The cases `user` may see as CSV text (BOM first, for Excel); identity masked for the office, absent
+    for a unit."""
+    office = user.role in (Role.admin, Role.handler)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS + (["姓名", "手机号"] if office else []))
+    for case in db.session.scalars(visible_cases(user).order_by(*queue_order())):
+        row = [case.number, case.kind_label, CHANNEL_LABELS.get(case.channel, case.channel), case.unit.name,
+               case.assigned_unit.name if case.assigned_unit else "", case.status_label, case.received_on,
+               case.current_due_on or ""]
+        if office:
+            row += [mask_name(case.citizen_name), mask_phone(case.citizen_phone)]
+        writer.writerow([_cell(value) for value in row])
+    return "\ufeff" + out.getvalue()
+
+
+def _cell(value):
+    """Text a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

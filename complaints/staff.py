@@ -4,9 +4,6 @@ Handlers and admins (the efficiency office) see every case; a unit liaison sees
 only cases assigned to their unit, without the complainant's identity unless a
 handler released it for that case. Another unit's case answers 404.
 """
-import csv
-import io
-
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -21,14 +18,15 @@ from complaints.deductions import unit_is_late
 from complaints.forms import (AcceptForm, AssignForm, CloseForm, DeclineForm, ExtensionDecisionForm, ExtensionForm,
                               RecordForm, ReleaseForm, ReplyForm, TransferForm, UnitReplyForm, active_unit)
 from complaints.holidays import unknown_years, work_calendar
-from complaints.models import (Attachment, Case, CaseKind, CHANNEL_LABELS, Deduction, IdentityView,
-                               RATING_LABELS)
+from complaints.models import Attachment, Case, CaseKind, CHANNEL_LABELS, Deduction, IdentityView, RATING_LABELS
 from complaints.privacy import mask_name, mask_phone
 
 bp = Blueprint("case_staff", __name__, url_prefix="/staff/cases")
 
 STAFF = ("admin", "handler", "liaison")
 OFFICE = ("admin", "handler")
+PER_PAGE = 50
+MAX_PAGE = 10_000  # a larger ?page= would overflow the database's OFFSET
 
 
 def _unit_for(form):
@@ -110,7 +108,7 @@ ACTION_TITLES = {
 
 def _render_case(case, failed=None, status=200, notice=None, revealed=None):
     user = current_user
-    titles = dict(ACTION_TITLES, accept="回访核实完毕,受理") if case.kind == CaseKind.follow_up else ACTION_TITLES
+    titles = dict(ACTION_TITLES, accept="回访核实完毕,受理") if case.kind == CaseKind.callback else ACTION_TITLES
     context = {
         "today": local_today(), "rating_labels": RATING_LABELS, "action_titles": titles, "local": local_text,
         "status_labels": workflow.STATUS_LABELS,
@@ -144,7 +142,8 @@ def queue():
         stmt = stmt.where(Case.status.in_(workflow.OPEN_STATUSES))
     elif scope == "closed":
         stmt = stmt.where(Case.status.in_(workflow.FINAL_STATUSES))
-    page = db.paginate(stmt.order_by(*ops.queue_order()), per_page=50, error_out=False)
+    number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = db.paginate(stmt.order_by(*ops.queue_order()), page=number, per_page=PER_PAGE, error_out=False)
     calendar, today = work_calendar(), local_today()
     soon = {case.id for case in page.items if case.current_due_on and today <= case.current_due_on
             and calendar.working_days_between(today, case.current_due_on) <= 1}
@@ -157,26 +156,8 @@ def queue():
 @role_required(*STAFF)
 def export():
     """The visible cases as CSV; identity masked for the office and absent for a unit."""
-    office = current_user.role in OFFICE
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["编号", "类型", "渠道", "被反映单位", "承办单位", "状态", "接收日期", "当前期限"]
-                    + (["姓名", "手机号"] if office else []))
-    for case in db.session.scalars(ops.visible_cases(current_user).order_by(*ops.queue_order())):
-        row = [case.number, case.kind_label, CHANNEL_LABELS.get(case.channel, case.channel), case.unit.name,
-               case.assigned_unit.name if case.assigned_unit else "", case.status_label, case.received_on,
-               case.current_due_on or ""]
-        if office:
-            row += [mask_name(case.citizen_name), mask_phone(case.citizen_phone)]
-        writer.writerow([_cell(value) for value in row])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+    return Response(ops.export_csv(current_user), mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=cases.csv", "Cache-Control": "no-store"})
-
-
-def _cell(value):
-    """Text a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.route("/record", methods=["GET", "POST"])
@@ -229,17 +210,30 @@ def act(number, action):
     if hasattr(form, "unit_code"):
         form.unit_code.choices = _unit_choices()
     if not form.validate():
-        return _render_case(case, (action, form), 400, "请检查填写的内容。")
+        notice = form.version.errors[0] if form.version.errors else "请检查填写的内容。"
+        return _render_case(case, (action, form), 400, notice)
     try:
-        do(case, form, current_user, form.shown_version())
+        outcome = do(case, form, current_user, form.shown_version())
     except ops.CaseError as error:
         db.session.rollback()  # show the case as it now is, without anything this attempt touched
         return _render_case(_case_or_404(number), (action, form), error.status, error.message)
-    flash(f"已{workflow.ACTION_LABELS.get(_WORKFLOW_ACTION.get(action, action), action)}。", "success")
+    flash(_done_message(action, outcome), "success")
     return redirect(url_for("case_staff.detail", number=case.number))
 
 
-@bp.route("/<number>/attachments/<int:attachment_id>")
+# What a rating did (operations.rate returns it): 不满意 reopens the case instead of closing it.
+OUTCOME_MESSAGES = {"reopened": "已记录“不满意”评价,该件重新办理(复查)。", "closed": "已记录回访评价,该件已办结。"}
+
+
+def _done_message(action, outcome):
+    """Say what the operation did, which may differ from the form used (a refusal, a reopening)."""
+    if outcome in OUTCOME_MESSAGES:
+        return OUTCOME_MESSAGES[outcome]
+    done = outcome if outcome in workflow.ACTION_LABELS else _WORKFLOW_ACTION.get(action, action)
+    return f"已{workflow.ACTION_LABELS[done]}。"
+
+
+@bp.route("/<number>/attachments/<int(max=2147483647):attachment_id>")
 @role_required(*STAFF)
 def attachment(number, attachment_id):
     case = _case_or_404(number)

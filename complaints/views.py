@@ -16,6 +16,7 @@ from complaints.deadlines import end_of_day
 from complaints.forms import IntakeForm, LookupForm, RateForm
 from complaints.holidays import unknown_years
 from complaints.models import RATING_LABELS
+from app.text import text_problem
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -44,8 +45,8 @@ def _render_intake(form, status=200, notice=None):
 def new():
     form = IntakeForm()
     if request.method == "GET":
-        form.unit_code.data = request.args.get("unit", "")[:32]
-        form.window_code.data = request.args.get("window", "")[:40]
+        form.unit_code.data = _prefill("unit", 32)
+        form.window_code.data = _prefill("window", 40)
         return _render_intake(form)
     if not form.validate():
         notice = CSRF_EXPIRED if "csrf_token" in form.errors else None
@@ -61,6 +62,12 @@ def new():
         return _render_intake(form, error.status)
     _grant(case.number, code)
     return redirect(url_for("cases.done", number=case.number))
+
+
+def _prefill(name, length):
+    """A query parameter to start a form with; text the form would refuse is dropped."""
+    value = request.args.get(name, "")[:length]
+    return "" if text_problem(value) else value
 
 
 def _grant(number, code):
@@ -93,7 +100,7 @@ def done(number):
 def lookup():
     form = LookupForm()
     if request.method == "GET":
-        form.number.data = request.args.get("number", "")[:20]
+        form.number.data = _prefill("number", 20)
         return render_template("complaints/lookup.html", form=form)
     if not form.validate():
         return render_template("complaints/lookup.html", form=form), 400
@@ -129,9 +136,7 @@ def rate(number):
     form = RateForm()
     if not form.validate():
         return _render_status(case, form, 400)
-    if case.status != "replied":
-        return _render_status(case, form, 409, "该件当前不能评价。")
-    try:
+    try:  # the transition table decides whether the case can be rated now
         outcome = ops.rate(case, form.rating.data)
     except ops.CaseError as error:
         return _render_status(case, form, error.status, error.message)

@@ -73,12 +73,24 @@ class TransitionRefused(ValueError):
 
 
 def next_status(action, status):
-    """The status after `action` from `status`; raises TransitionRefused for any other move."""
+    """The status after `action` from `status`; raises TransitionRefused for any other move.
+
+    The one checker: every status change and every event is asked here first.
+    """
     if (action, status) in TRANSITIONS:
         return TRANSITIONS[(action, status)]
     if status in EVENTS.get(action, ()):
         return status
     raise TransitionRefused(action, status)
+
+
+def allows(action, status):
+    """Whether the table lets `action` happen in `status` (next_status without the exception)."""
+    try:
+        next_status(action, status)
+    except TransitionRefused:
+        return False
+    return True
 
 
 def replay(events):
@@ -105,6 +117,11 @@ def stage(status):
     return _STAGES.get(status)
 
 
+def statuses_in(stage_name):
+    """The statuses in which the time limit `stage_name` runs."""
+    return tuple(status for status, name in _STAGES.items() if name == stage_name)
+
+
 STAGE_LABELS = {"accept": "受理", "reply": "答复", "review": "复查答复", "rating": "评价"}
-# A follow-up case (from a bad survey rating): the first step is the callback, the second the fix.
-FOLLOW_UP_STAGE_LABELS = {**STAGE_LABELS, "accept": "回访核实", "reply": "整改", "review": "复查整改"}
+# A callback case (from a bad survey rating): the first step is the callback, the second the rectification.
+CALLBACK_STAGE_LABELS = {**STAGE_LABELS, "accept": "回访核实", "reply": "整改", "review": "复查整改"}

@@ -1,7 +1,6 @@
 """Survey forms. The questionnaire form is built per questionnaire version."""
 import math
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField, DateField, FieldList, FloatField, Form, FormField, HiddenField, IntegerField, RadioField,
@@ -11,12 +10,13 @@ from wtforms.validators import (
     AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
 )
 
+from app.forms import CheckedForm
 from surveys.models import LEVEL_LABELS, UNKNOWN_LABEL
 
 UNKNOWN = "0"  # the form's value for 不了解; stored as NULL
 
 
-class QuestionnaireForm(FlaskForm):
+class QuestionnaireForm(CheckedForm):
     """Base form; `build_questionnaire_form` adds one radio group per item."""
 
     ticket = HiddenField()
@@ -54,7 +54,7 @@ def build_questionnaire_form(questionnaire, comment_max, formdata=None, extra=No
     return Form(formdata=formdata) if formdata is not None else Form()
 
 
-class PaperEntryTarget(FlaskForm):
+class PaperEntryTarget(CheckedForm):
     """The first step of paper entry: which unit, window and group the sheet is for."""
 
     unit = SelectField("被考核单位", validators=[InputRequired()])
@@ -65,7 +65,7 @@ class PaperEntryTarget(FlaskForm):
 
 # --- Staff side: campaign and questionnaire editing, uploads, paper entry ---
 
-class CampaignForm(FlaskForm):
+class CampaignForm(CheckedForm):
     year = IntegerField("考核年度", validators=[InputRequired(message="请填写年度"),
                                              NumberRange(2000, 2100, message="年度应在2000至2100之间")])
     name = StringField("名称", validators=[DataRequired(message="请填写名称"), Length(max=120)])
@@ -94,7 +94,7 @@ class ItemRowForm(Form):
         return self.remove.data or not any((self.code.data, self.text.data, self.dimension.data))
 
 
-class QuestionnaireEditForm(FlaskForm):
+class QuestionnaireEditForm(CheckedForm):
     code = StringField("问卷代码", validators=[Optional(), Length(max=40),
                                            Regexp(r"^[a-z0-9_-]+$", message="代码只能用小写字母、数字、-和_")])
     group = SelectField("服务对象类别", choices=[SelectChoice("nonfixed", "非固定服务对象"),
@@ -129,11 +129,11 @@ class QuestionnaireEditForm(FlaskForm):
         ]
 
 
-class RespondentsUploadForm(FlaskForm):
+class RespondentsUploadForm(CheckedForm):
     file = FileField("固定服务对象名单(CSV:name,kind,contact)", validators=[FileRequired(message="请选择文件")])
 
 
-class IssueInvitationsForm(FlaskForm):
+class IssueInvitationsForm(CheckedForm):
     campaign = SelectField("测评活动", validators=[InputRequired(message="请选择测评活动")])
     reissue = BooleanField("同时为尚未使用的邀请重新生成邀请码(旧链接作废)")
 

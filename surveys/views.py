@@ -1,6 +1,5 @@
 """Citizen-facing survey pages: /s/<window> (non-fixed) and /i/<token> (fixed)."""
 from datetime import timezone
-from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -8,8 +7,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from app.clock import local_today as _today
 from app.extensions import csrf
 from app.scheme import current_scheme
-from complaints.forms import follow_up_phone_field
-from complaints.operations import open_follow_up
+from complaints.forms import callback_phone_field
+from complaints.operations import open_callback
 from surveys import operations as ops
 from surveys.forms import build_questionnaire_form
 from surveys.models import Group
@@ -57,7 +56,7 @@ def window_survey(window_code):
     except ops.SurveyError as error:
         return _refusal(error, request.method == "GET" and error.status == 403)
     questionnaire = campaign.questionnaire_for(Group.nonfixed)
-    form = build_questionnaire_form(questionnaire, _comment_max(), extra={"contact_phone": follow_up_phone_field()})
+    form = build_questionnaire_form(questionnaire, _comment_max(), extra={"contact_phone": callback_phone_field()})
     context = {"questionnaire": questionnaire, "unit": window.unit, "window": window}
     if request.method == "GET":
         return _render_form(form, **context)
@@ -73,9 +72,8 @@ def window_survey(window_code):
                                        started_at=_started_at(form), digest=digest)
     except ops.SurveyError as error:
         return _render_form(form, error.status, notice=error.message, **context)
-    # A bad rating with a phone number opens a follow-up case; the phone is stored there only.
-    if form.contact_phone.data and any(level in (1, 2) for level in form.levels().values()):
-        open_follow_up(response, form.contact_phone.data)
+    # A bad rating with a phone number opens a callback case; the phone is stored there only.
+    open_callback(response, form.contact_phone.data)
     return redirect(url_for("surveys.thanks", unit=window.unit.code, window=window.code))
 
 
@@ -120,8 +118,7 @@ def invited_survey():
 def thanks():
     unit = ops.units_by_code().get(request.args.get("unit", ""))
     window_code = request.args.get("window", "")[:40]
-    # The intake form arrives with the complaints issue; until then the link targets its stable path.
-    complaint_url = "/cases/new?" + urlencode({"unit": unit.code if unit else "", "window": window_code})
+    complaint_url = url_for("cases.new", unit=unit.code if unit else None, window=window_code or None)
     return render_template("surveys/thanks.html", unit=unit, complaint_url=complaint_url)
 
 

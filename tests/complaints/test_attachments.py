@@ -7,6 +7,8 @@ import zlib
 import pytest
 import sqlalchemy as sa
 from PIL import Image, PngImagePlugin
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, NameObject
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
@@ -33,7 +35,27 @@ def _png(size=(20, 20), mode="RGBA"):
     return out.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+def _pdf(author="", pages=1, password=None):
+    """A PDF with `pages` blank pages, its Info naming `author` and an XMP stream (document and page)."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(200, 200)
+    if author:
+        writer.add_metadata({"/Author": author, "/Creator": "扫描仪 of " + author, "/Title": author + "的材料",
+                             "/Subject": "s", "/Keywords": "k", "/Producer": "p"})
+        xmp = DecodedStreamObject()
+        xmp.set_data(f"<x:xmpmeta><dc:creator>{author}</dc:creator></x:xmpmeta>".encode())
+        xmp.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
+        writer.root_object[NameObject("/Metadata")] = writer._add_object(xmp)
+        writer.pages[0][NameObject("/Metadata")] = writer._add_object(xmp)
+    if password:
+        writer.encrypt(password, algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = _pdf()
 
 
 def _file(data, name):
@@ -135,14 +157,29 @@ def test_display_name_ends_as_the_content_does(name, shown):
     assert attachments._with_extension(attachments.display_name(name), "image/png") == shown
 
 
-def test_pdf_is_kept_and_served_as_a_download(client, unit, login):
-    number, _code = file_case(client, unit, attachments=[_file(PDF, "营业执照.pdf")])
+def test_pdf_is_kept_without_metadata_and_served_as_a_download(client, unit, login):
+    original = _pdf(author="李雷", pages=2)
+    assert PdfReader(io.BytesIO(original)).metadata["/Author"] == "李雷" and "李雷".encode() in original
+    number, _code = file_case(client, unit, attachments=[_file(original, "营业执照.pdf")])
     item = db.session.scalars(sa.select(Attachment)).one()
     db.session.commit()
     login("handler")
     response = _download(client, f"/staff/cases/{number}/attachments/{item.id}")
-    assert response.data == PDF and response.mimetype == "application/pdf"
-    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.mimetype == "application/pdf" and "attachment" in response.headers["Content-Disposition"]
+    served = PdfReader(io.BytesIO(response.data))
+    assert len(served.pages) == 2 and not served.metadata
+    assert "/Metadata" not in served.trailer["/Root"] and "/Metadata" not in served.pages[0]
+    for trace in ("李雷".encode(), "李雷".encode("utf-16-be"), b"xmpmeta", b"/Author", b"/Creator", b"/Title",
+                  b"/Subject", b"/Keywords", b"/Producer"):
+        assert trace not in response.data
+    assert item.size == len(response.data)
+
+
+def test_encrypted_or_oversized_pdf_is_refused(client, unit):
+    for data, message in ((_pdf(password="secret"), "不支持加密"), (_pdf(pages=201), "不能超过200页")):
+        response = post_multipart(client, "/cases/new", intake_data(client, unit, attachments=[_file(data, "a.pdf")]))
+        assert response.status_code == 400 and message in response.data.decode()
+    assert _case_count() == 0
 
 
 def test_only_staff_of_the_case_may_download(client, unit, make, login):
@@ -161,6 +198,27 @@ def test_only_staff_of_the_case_may_download(client, unit, make, login):
     login("liaison", unit=unit)
     assert _download(client, url).status_code == 200
     assert client.get(f"/staff/cases/{number}/attachments/{item.id + 999}").status_code == 404
+    assert client.get(f"/staff/cases/{number}/attachments/{10 ** 30}").status_code == 404
+
+
+def test_another_units_attachment_is_not_served_under_ones_own_case(client, unit, make, login):
+    """Liaison A asks for B's attachment id under A's own case number: the id alone must not open it."""
+    other_unit = make.unit()
+    handler = make.user("handler")
+    own, _ = file_case(client, unit, attachments=[_file(_png(), "mine.png")])
+    foreign, _ = file_case(client, unit, attachments=[_file(_jpeg_with_location(), "theirs.jpg")])
+    for number, target in ((own, unit), (foreign, other_unit)):
+        case = db.session.scalars(sa.select(Case).where(Case.number == number)).one()
+        ops.accept(case, handler)
+        ops.assign(case, handler, target)
+    theirs = db.session.scalars(sa.select(Attachment).join(Case).where(Case.number == foreign)).one()
+    mine = db.session.scalars(sa.select(Attachment).join(Case).where(Case.number == own)).one()
+    db.session.commit()
+    login("liaison", unit=unit)
+    assert _download(client, f"/staff/cases/{own}/attachments/{mine.id}").status_code == 200
+    response = client.get(f"/staff/cases/{own}/attachments/{theirs.id}")
+    assert response.status_code == 404 and b"theirs" not in response.data
+    assert client.get(f"/staff/cases/{foreign}/attachments/{theirs.id}").status_code == 404
 
 
 def test_files_written_in_a_transaction_that_rolls_back_are_removed(app, unit):

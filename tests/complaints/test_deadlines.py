@@ -133,3 +133,21 @@ def test_provisional_deadline_shows_on_the_public_status_page(client, unit):
                                        "number": case.number, "code": code})
     html = client.get(f"/cases/{case.number}").data.decode()
     assert "期限为临时计算" in html and "2027年国务院节假日安排尚未载入" in html
+
+
+def test_corrected_notice_recounts_cases_computed_from_the_first_one(new_case, make):
+    admin = make.user("admin")
+    holidays.load_year(2027, "2027-01-01 休 元旦", admin, "第一次通知")
+    case = new_case(now=datetime(2026, 12, 24, 2, 0))
+    assert not case.deadlines_provisional and case.reply_due_on == date(2027, 1, 18)
+    untouched = new_case(now=datetime(2026, 3, 2, 2, 0))  # its deadlines lie wholly in 2026
+    before = (untouched.accept_due_on, untouched.reply_due_on)
+
+    holidays.load_year(2027, "2027-01-01 休 元旦\n2027-01-04 休 更正:补充假日", admin, "更正通知")
+    assert case.reply_due_on == date(2027, 1, 19) and not case.deadlines_provisional
+    event = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                          CaseEvent.action == "recompute")).one()
+    assert "载入2027年节假日安排后" in event.note and "2027-01-18 → 2027-01-19" in event.note
+    assert (untouched.accept_due_on, untouched.reply_due_on) == before
+    assert db.session.scalar(sa.select(sa.func.count(CaseEvent.id)).where(
+        CaseEvent.case_id == untouched.id, CaseEvent.action == "recompute")) == 0

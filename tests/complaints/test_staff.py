@@ -278,3 +278,39 @@ def test_case_page_shows_beijing_dates(client, unit, new_case, login):
     login("handler")
     assert case.received_on == date(2025, 1, 27)
     assert "2025-01-27<br>01:30" in client.get(f"/staff/cases/{case.number}").data.decode()
+
+
+def _flash(client, response):
+    assert response.status_code == 302
+    return re.search(r'class="flash success"[^>]*>([^<]+)<', client.get(response.headers["Location"]).data.decode())
+
+
+def test_flash_says_what_the_rating_did(client, unit, new_case, make, login):
+    case = _assigned(unit, new_case, make)
+    ops.reply(case, make.user("handler"), "已整改")
+    db.session.commit()
+    login("handler")
+    flash = _flash(client, act(client, case.number, "close", rating="dissatisfied", note="电话回访,不满意"))
+    assert _case(case.number).status == "reopened"
+    assert flash and "重新办理" in flash.group(1) and "办结" not in flash.group(1)
+    ops.reply(_case(case.number), make.user("handler"), "复查答复")
+    db.session.commit()
+    flash = _flash(client, act(client, case.number, "close", rating="dissatisfied", note="仍不满意"))
+    assert _case(case.number).status == "closed" and "已办结" in flash.group(1)
+
+
+def test_flash_says_an_extension_was_refused(client, unit, new_case, make, login):
+    case = _assigned(unit, new_case, make)
+    ops.request_extension(case, make.user("handler"), 3, "需现场核查")
+    db.session.commit()
+    login("admin")
+    flash = _flash(client, act(client, case.number, "decide_extension", decision="refuse", note="理由不足"))
+    assert flash.group(1) == "已不批准延期。" and _case(case.number).extension.decision == "refused"
+
+
+def test_export_is_built_by_the_operations(unit, new_case, make):
+    case = new_case(name="张三", phone="13812345678")
+    office, liaison = make.user("handler"), make.user("liaison", unit=unit)
+    text = ops.export_csv(office)
+    assert text.startswith("\ufeff编号,") and case.number in text and "138****5678" in text
+    assert case.number not in ops.export_csv(liaison)  # not yet assigned to the unit

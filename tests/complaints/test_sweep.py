@@ -1,13 +1,14 @@
-"""The daily sweep: overdue deductions (once), warnings a working day ahead, the rating timeout, the outbox."""
+"""The daily sweep: overdue deductions (once), reminders a working day ahead, the rating timeout, the outbox,
+deadlines recounted once the calendar knows their year, and a conflicting case skipped, not fatal."""
 from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from complaints import operations as ops
+from complaints import deadlines, operations as ops
 from complaints.deductions import deductions_for_year
-from complaints.models import CaseEvent, Deduction, OutboxMessage
+from complaints.models import Case, CaseEvent, Deduction, OutboxMessage
 from complaints.sweep import sweep
 from tests.conftest import csrf_from
 
@@ -80,20 +81,22 @@ def test_review_after_reopening_is_a_second_deadline(assigned, make):
     assert db.session.scalars(sa.select(Deduction.stage)).all() == ["review"]
 
 
-def test_warning_one_working_day_before_goes_to_the_unit_once(assigned, unit):
-    assert sweep(_at(date(2025, 3, 20)))["warnings"] == 0  # two working days left
-    assert sweep(_at(date(2025, 3, 21)))["warnings"] == 1  # Friday: Monday is the last day
-    assert sweep(_at(date(2025, 3, 22)))["warnings"] == 0
-    assert sweep(_at(date(2025, 3, 24)))["warnings"] == 0
-    warning = _messages("warning")
-    assert len(warning) == 1 and warning[0].audience == "unit" and warning[0].unit_id == unit.id
-    assert "2025-03-24" in warning[0].body
+def test_reminder_one_working_day_before_goes_to_the_unit_and_the_office_once(assigned, unit):
+    assert sweep(_at(date(2025, 3, 20)))["reminders"] == 0  # two working days left
+    assert sweep(_at(date(2025, 3, 21)))["reminders"] == 1  # Friday: Monday is the last day
+    assert sweep(_at(date(2025, 3, 22)))["reminders"] == 0
+    assert sweep(_at(date(2025, 3, 24)))["reminders"] == 0
+    reminders = _messages("reminder")
+    assert sorted((m.audience, m.unit_id) for m in reminders) == [("office", None), ("unit", unit.id)]
+    assert all("2025-03-24" in m.body and assigned.number in m.body for m in reminders)
 
 
-def test_warning_before_acceptance_goes_to_the_office(new_case):
+def test_reminder_before_acceptance_goes_to_the_office_only(new_case):
     case = new_case(now=FILED)
-    assert sweep(_at(date(2025, 3, 3)))["warnings"] == 1
-    assert _messages("warning")[0].audience == "office" and case.number in _messages("warning")[0].body
+    assert sweep(_at(date(2025, 3, 3)))["reminders"] == 1
+    assert sweep(_at(date(2025, 3, 3), hour=8))["reminders"] == 0
+    reminders = _messages("reminder")
+    assert [m.audience for m in reminders] == ["office"] and case.number in reminders[0].body
 
 
 def test_no_rating_within_seven_days_closes_as_basically_satisfied(assigned, make):
@@ -112,7 +115,7 @@ def test_unit_notices_never_carry_the_complainants_identity(assigned, make):
     sweep(_at(date(2025, 3, 31)))
     sweep(_at(date(2025, 4, 3)))
     bodies = [m.body for m in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.audience == "unit"))]
-    assert {"assigned", "reopened", "warning", "overdue"} <= {
+    assert {"assigned", "reopened", "reminder", "overdue"} <= {
         m.topic for m in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.audience == "unit"))}
     assert all("郑" not in body and "1356" not in body and "6667777" not in body for body in bodies)
 
@@ -181,7 +184,7 @@ def test_statistician_reads_but_cannot_revoke(client, assigned, login):
 def test_sweep_command_runs_at_a_given_time(runner, assigned):
     result = runner.invoke(args=["cases", "sweep", "--now", "2025-03-25T10:00:00+08:00"])
     assert result.exit_code == 0, result.output
-    assert "扣分 1" in result.output
+    assert "扣分 1" in result.output and "冲突留待下次 0" in result.output
     result = runner.invoke(args=["cases", "sweep", "--now", "2025-03-26T10:00:00+08:00"])
     assert "扣分 0" in result.output
     assert runner.invoke(args=["cases", "sweep", "--now", "yesterday"]).exit_code != 0
@@ -195,3 +198,58 @@ def test_load_holidays_command(runner, tmp_path):
     notice.write_text("2028-01-01 休 元旦\n", encoding="utf-8")
     result = runner.invoke(args=["cases", "load-holidays", "2027", str(notice)])
     assert result.exit_code != 0 and "2027年内" in result.output
+
+
+def test_transfer_after_a_missed_deadline_charges_the_unit_that_missed_it(assigned, unit, make):
+    """A misses 24 March, is transferred on the 26th before any sweep: A pays, B gets a fresh deadline."""
+    successor = make.unit()
+    ops.transfer(assigned, make.user("handler"), successor, "属其职责", now=_at(date(2025, 3, 26)))
+    deduction = db.session.scalars(sa.select(Deduction)).one()
+    assert (deduction.unit_id, deduction.due_on, deduction.stage) == (unit.id, date(2025, 3, 24), "reply")
+    assert assigned.assigned_unit_id == successor.id and assigned.reply_due_on == date(2025, 4, 17)
+    assert sweep(_at(date(2025, 3, 27)))["deductions"] == 0  # B is not late
+    assert [m.unit_id for m in _messages("overdue")] == [unit.id]
+    actions = [e.action for e in assigned.events]
+    assert actions.index("overdue") < actions.index("transfer")
+    assert sweep(_at(date(2025, 4, 18)))["deductions"] == 1  # B missed its own deadline: charged once too
+    assert sorted(db.session.scalars(sa.select(Deduction.unit_id))) == sorted([unit.id, successor.id])
+
+
+def test_transfer_in_time_charges_nobody_and_restarts_the_clock(assigned, make):
+    successor = make.unit()
+    ops.transfer(assigned, make.user("handler"), successor, "属其职责", now=_at(date(2025, 3, 10)))
+    assert assigned.reply_due_on == date(2025, 3, 31) and assigned.reply_started_on == date(2025, 3, 10)
+    assert db.session.scalar(sa.select(sa.func.count(Deduction.id))) == 0
+
+
+def test_a_case_changed_meanwhile_is_skipped_and_the_sweep_goes_on(assigned, new_case, make):
+    """The citizen rates at the moment the sweep closes the case for want of a rating: the sweep
+    counts the conflict, leaves that case and still handles the others."""
+    ops.reply(assigned, make.user("handler"), "答复", now=_at(date(2025, 3, 10)))
+    late = new_case(now=FILED)
+    db.session.execute(sa.update(Case).where(Case.id == assigned.id).values(version=Case.version + 1)
+                       .execution_options(synchronize_session=False))  # another request's claim
+    counts = sweep(_at(date(2025, 3, 20)))
+    assert counts["conflicts"] == 1 and counts["closed"] == 0
+    assert db.session.scalar(sa.select(Case.status).where(Case.id == assigned.id)) == "replied"
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
+        OutboxMessage.case_id == late.id, OutboxMessage.topic == "office_overdue")) == 1
+    db.session.expire_all()
+    assert sweep(_at(date(2025, 3, 21)))["closed"] == 1  # the next run finds it as it now is
+
+
+def test_sweep_recounts_provisional_deadlines_once_the_package_knows_the_year(new_case, monkeypatch):
+    case = new_case(now=datetime(2026, 12, 24, 2, 0))
+    assert case.deadlines_provisional and case.reply_due_on == date(2027, 1, 15)
+    assert sweep(datetime(2026, 12, 24, 3, 0))["recomputed"] == 0  # the package still does not know 2027
+    # A package upgrade: chinese_calendar now knows 2027, with 1 January a holiday.
+    monkeypatch.setattr(deadlines, "package_knows", lambda year: True)
+    original = deadlines.chinese_calendar.is_workday
+    monkeypatch.setattr(deadlines.chinese_calendar, "is_workday",
+                        lambda day: day != date(2027, 1, 1) and (day.weekday() < 5 if day.year == 2027
+                                                                 else original(day)))
+    assert sweep(datetime(2026, 12, 24, 4, 0))["recomputed"] == 1
+    assert not case.deadlines_provisional and case.reply_due_on == date(2027, 1, 18)
+    event = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.action == "recompute")).one()
+    assert event.actor_label == "系统" and "2027-01-15 → 2027-01-18" in event.note
+    assert sweep(datetime(2026, 12, 24, 5, 0))["recomputed"] == 0

@@ -143,3 +143,19 @@ def test_rate_limit_per_client_and_window(client, window, app):
     other = client.post(f"/s/{window.code}", data=_form(client, f"/s/{window.code}"),
                         environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code == 302
+
+
+@pytest.mark.parametrize("where", ["comment", "item", "path"])
+def test_nul_characters_are_refused_everywhere(client, window, where):
+    data = _form(client, f"/s/{window.code}")
+    url = f"/s/{window.code}"
+    if where == "comment":
+        data["comment"] = "好\x00评"
+    elif where == "item":
+        data[next(name for name in data if name.startswith("item_"))] = "5\x00"
+    else:
+        url = f"/s/{window.code}%00"
+    response = client.post(url, data=data)
+    # A control character in the path matches no route (404); in the form it is refused (400).
+    assert response.status_code == (404 if where == "path" else 400)
+    assert _count() == 0

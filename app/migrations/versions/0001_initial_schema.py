@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 07:33:08.152479
+Create Date: 2026-11-25 07:57:32.823062
 
 """
 from alembic import op
@@ -166,7 +166,7 @@ def upgrade():
     sa.Column('rating_due_on', sa.Date(), nullable=True),
     sa.Column('deadlines_provisional', sa.Boolean(), nullable=False),
     sa.CheckConstraint("channel IN ('web', 'phone', 'walk_in', 'api', 'survey')", name=op.f('ck_cases_channel_known')),
-    sa.CheckConstraint("kind IN ('complaint', 'inquiry', 'suggestion', 'report', 'follow_up')", name=op.f('ck_cases_kind_known')),
+    sa.CheckConstraint("kind IN ('complaint', 'inquiry', 'suggestion', 'report', 'callback')", name=op.f('ck_cases_kind_known')),
     sa.CheckConstraint("rating IS NULL OR rating IN ('satisfied', 'basic', 'dissatisfied')", name=op.f('ck_cases_rating_known')),
     sa.CheckConstraint("status <> 'declined' OR decline_reason <> ''", name=op.f('ck_cases_declined_has_reason')),
     sa.CheckConstraint("status IN ('received', 'accepted', 'declined', 'assigned', 'replied', 'reopened', 'closed')", name=op.f('ck_cases_status_known')),
@@ -366,7 +366,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['revoked_by_id'], ['users.id'], name=op.f('fk_case_deductions_revoked_by_id_users')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_case_deductions_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_deductions')),
-    sa.UniqueConstraint('case_id', 'stage', name=op.f('uq_case_deductions_case_id_stage'))
+    sa.UniqueConstraint('case_id', 'stage', 'unit_id', name=op.f('uq_case_deductions_case_id_stage_unit_id'))
     )
     with op.batch_alter_table('case_deductions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_deductions_unit_id'), ['unit_id'], unique=False)
