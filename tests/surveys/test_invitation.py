@@ -173,3 +173,10 @@ def test_receipt_does_not_reveal_the_invitation(make, invited):
     receipt = ops.invitation_receipt("secret", invitation)
     assert ops.token_hash(token) != receipt and ops.token_hash(str(invitation.id)) != receipt
     assert receipt != ops.invitation_receipt("other-secret", invitation)
+
+
+def test_fixed_form_says_how_the_answer_is_kept(client, invited):
+    _, token = invited
+    client.get(f"/i/{token}")
+    html = client.get("/invite").data.decode()
+    assert "与邀请码分开保存" in html and "手机号" not in html
