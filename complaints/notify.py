@@ -10,14 +10,14 @@ import logging
 import re
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
+from flask import current_app
 from werkzeug.utils import import_string
 
 from app.extensions import db
+from app.links import public_url
 from app.models import utcnow
 from complaints.models import OutboxMessage
 from complaints.privacy import mask_phone
-from surveys.qr import public_url
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,8 @@ def shown_body(message):
 
 
 def lookup_link():
-    """Where a citizen looks a case up, as the public reaches it; a plain name outside a request."""
-    return public_url("cases.lookup") if has_request_context() else "效能投诉查询页面"
+    """Where a citizen looks a case up, as the public reaches it; a plain name if that is unknown."""
+    return public_url("cases.lookup") or "效能投诉查询页面"
 
 
 def _case_facts(case):

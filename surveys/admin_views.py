@@ -15,11 +15,12 @@ from app.auth import role_required
 from app.clock import local_today
 from app.extensions import db
 from app.models import Unit, Window
+from app.links import public_url
 from app.pdf import render_pdf
 from app.scheme import category_names, current_scheme
 from surveys import forms
 from surveys import operations as ops
-from surveys.qr import data_uri, public_url, qr_png, qr_svg
+from surveys.qr import data_uri, qr_png, qr_svg
 from surveys.models import (
     GROUP_LABELS, LEVEL_LABELS, UNKNOWN_LABEL, Campaign, FixedRespondent, Group, Invitation, Questionnaire, Response,
 )

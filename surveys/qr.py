@@ -1,22 +1,10 @@
-"""Absolute public links and QR codes (PNG, SVG) for windows, posters and invitations."""
+"""QR codes (PNG, SVG) for windows, posters and invitations, and data: URIs to embed them."""
 import base64
 import io
 from html import escape
 
 import qrcode
 import qrcode.image.svg
-from flask import current_app, has_request_context, request, url_for
-
-
-def public_url(endpoint, **values):
-    """An absolute URL for print. PUBLIC_BASE_URL, the app's root as the public reaches it, wins
-    over the request's host: behind a proxy the server may not know its public address."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if not base:
-        return url_for(endpoint, _external=True, **values)
-    path = url_for(endpoint, **values)
-    root = request.script_root if has_request_context() else ""
-    return base.rstrip("/") + path.removeprefix(root)
 
 
 def _qr(data, box_size=10):

@@ -76,3 +76,16 @@ def test_second_init_keeps_responses(empty_app):
     with empty_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 1
         assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 1
+
+
+def test_public_links_use_the_configured_base_also_outside_a_request(app, monkeypatch):
+    from app.links import public_url
+
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://xn.example.gov.cn/")
+    assert public_url("cases.lookup") == "https://xn.example.gov.cn/cases/lookup"
+    with app.test_request_context("/", base_url="http://10.0.0.5:8000/xn"):
+        assert public_url("surveys.window_survey", window_code="A101-W1") == "https://xn.example.gov.cn/s/A101-W1"
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", None)
+    assert public_url("cases.lookup") is None
+    with app.test_request_context("/", base_url="http://10.0.0.5:8000/xn"):
+        assert public_url("cases.lookup") == "http://10.0.0.5:8000/xn/cases/lookup"
