@@ -56,8 +56,9 @@ class Responses:
     group         int8    0 = fixed, 1 = nonfixed (see GROUPS)
     submitted_at  datetime64[s], China Standard Time
     duration_s    float64, NaN = unknown
-    client        int64   one code per distinct client_hash, -1 = none (never matches another response)
-    window        int64   one code per distinct window_code, -1 = none
+    client        int64   one code per distinct client_hash (its rank in sorted order), -1 = none
+                          (never matches another response)
+    window        int64   one code per distinct window_code (its rank in sorted order), -1 = none
     levels        int8 (n, len(item_codes)): the stored level 1-5, 0 = blank or 不了解
     """
 
@@ -233,6 +234,8 @@ class _ResponseBuilder:
         if not self._chunks:  # a file with a header only: still a valid, empty set of responses
             self.add(2, {name: () for name in BASE_COLUMNS}, [()] * len(self._item_codes))
         arrays = {name: np.concatenate([chunk[name] for chunk in self._chunks]) for name in self._chunks[0]}
+        arrays["client"] = _as_ranks(arrays["client"], self._clients)
+        arrays["window"] = _as_ranks(arrays["window"], self._windows)
         return Responses(response_id=self._ids, item_codes=self._item_codes, **arrays)
 
 
@@ -241,6 +244,20 @@ def _factoriser() -> defaultdict:
     table = defaultdict(count().__next__)
     table[""] = table[None] = -1
     return table
+
+
+def _as_ranks(codes: np.ndarray, table: Mapping) -> np.ndarray:
+    """Codes handed out in order of first appearance, renumbered in sorted order of their keys.
+
+    Screening breaks ties between rows by these codes; as ranks they are the same whatever the order
+    of the rows, so permuting the rows cannot change a result.
+    """
+    keys = [key for key, code in table.items() if code >= 0]  # insertion order: codes 0, 1, 2 ...
+    if not keys:
+        return codes
+    rank = np.empty(len(keys), np.int64)
+    rank[np.argsort(np.array(keys, dtype=str), kind="stable")] = np.arange(len(keys))
+    return np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
 
 
 def _lookup(values: Sequence, table: Mapping, dtype, line: int, message: Callable[[object], str]) -> np.ndarray:

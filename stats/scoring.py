@@ -22,7 +22,14 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from stats.intervals import group_variances, points_interval, shrink_to_category, wilson_interval
+from stats.intervals import (
+    interval_variances,
+    points_interval,
+    pooled_variances,
+    sample_variances,
+    shrink_to_category,
+    wilson_interval,
+)
 from stats.ranking import competition_ranks
 from stats.responses_io import GROUPS, Responses, read_items, read_responses, read_units
 from stats.screening import screen_responses
@@ -43,7 +50,7 @@ class _GroupStats:
     """Per unit (rows) and group (columns 0 = fixed, 1 = nonfixed), over valid responses."""
     n: np.ndarray
     mean: np.ndarray       # NaN where n = 0
-    variance: np.ndarray   # sample variance of the scores (0.25 where n = 1)
+    variance: np.ndarray   # sample variance of the scores (NaN where n < 2)
     satisfied: np.ndarray  # responses scoring at least rate_threshold
 
 
@@ -109,12 +116,12 @@ def _unit_columns(stats: _GroupStats, category: np.ndarray, scheme_survey: Mappi
     means, sampling_variance = _group_estimates(stats, category, bool(scheme_survey.get("shrinkage")))
     weights = _effective_weights(stats.n, scheme_survey["group_weights"])
     index = np.where(stats.n.sum(axis=1) > 0, (weights * np.nan_to_num(means)).sum(axis=1), np.nan)
-    index_variance = (weights ** 2 * np.nan_to_num(sampling_variance)).sum(axis=1)
     max_points = scheme_survey["max_points"]
     points = max_points * index
     return {
         "means": means, "index": index, "points": points,
-        "points_ci": points_interval(index, index_variance, max_points, scheme_survey["confidence"]),
+        "points_ci": points_interval(index, weights, sampling_variance, stats.n, max_points,
+                                     scheme_survey["confidence"]),
         "rate_ci": wilson_interval(stats.satisfied, stats.n, scheme_survey["confidence"]),
         "rank": competition_ranks(points.tolist(), category.tolist()),
         "flags": _flags(stats.n, scheme_survey["small_sample"]),
@@ -140,17 +147,21 @@ def _group_stats(responses: Responses, scores: np.ndarray, valid: np.ndarray, n_
     sum_sq_dev = np.bincount(key, weights=(x - mean[key]) ** 2, minlength=size)
     satisfied = np.bincount(key, weights=x >= threshold - SCORE_TOLERANCE, minlength=size)
     return _GroupStats(n=n.reshape(shape), mean=mean.reshape(shape),
-                       variance=group_variances(sum_sq_dev, n).reshape(shape),
+                       variance=sample_variances(sum_sq_dev, n).reshape(shape),
                        satisfied=satisfied.reshape(shape))
 
 
 def _group_estimates(stats: _GroupStats, category: np.ndarray, shrinkage: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Group indices and their sampling variances (s²/n), shrunk per group column when asked."""
+    """Group indices and their sampling variances: s̃²/n (intervals.py), or with shrinkage the posterior
+    variance of the means shrunk with v = s₀²/n per group column. NaN where a group has no response."""
+    pooled = pooled_variances(stats.variance, stats.n, category)
+    means = stats.mean.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        means, variance = stats.mean.copy(), stats.variance / stats.n
-    if shrinkage:
-        for g in range(len(GROUPS)):
-            means[:, g], variance[:, g] = shrink_to_category(means[:, g], variance[:, g], category)
+        if not shrinkage:
+            return means, interval_variances(stats.variance, stats.n, pooled) / stats.n
+        variance = np.where(stats.n > 0, pooled / stats.n, np.nan)
+    for g in range(len(GROUPS)):
+        means[:, g], variance[:, g] = shrink_to_category(means[:, g], variance[:, g], category)
     return means, variance
 
 

@@ -6,9 +6,12 @@ several rules would catch carries the first one's reason:
     duplicate_id   a response_id seen before (in submitted_at order); the first copy stays
     empty          no answered item, nothing to score
     repeat_client  nonfixed, same client_hash, same unit, within repeat_client_hours of the last kept one
-    speeder        duration_s below speeder_ratio × the median of its group (fixed or nonfixed, all units),
-                   once the group has speeder_min_group responses with a duration
+    speeder        duration_s below speeder_ratio × the median duration of the same unit's responses in
+                   the same group, once that unit has speeder_min_group timed responses in the group
     burst          in a window-hour with far more responses than that window's usual hour (see `bursts`)
+
+Ties never depend on the order of the rows: copies of one response_id submitted in the same second are
+ordered by their content, and a client's responses to one unit in the same second by response_id.
 
 Straight-lining (one level for every answered item) is reported, never a reason on its own.
 
@@ -31,6 +34,7 @@ from stats.responses_io import GROUPS, Responses
 REASONS = ("duplicate_id", "empty", "repeat_client", "speeder", "burst")  # precedence order
 _NOT_REINSTATABLE = [REASONS.index("duplicate_id"), REASONS.index("empty")]
 _NONFIXED = GROUPS.index("nonfixed")
+BURST_MIN_HOURS = 3  # a window needs this many active hours for its median hour to be a baseline
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ def screen_responses(responses: Responses, empty: np.ndarray, params: Mapping, *
     `empty` applies: that is what scoring "without screening" means.
     """
     rules = {
-        "duplicate_id": lambda alive: duplicate_ids(responses.response_id, responses.submitted_at),
+        "duplicate_id": lambda alive: duplicate_ids(responses),
         "empty": lambda alive: empty,
         "repeat_client": lambda alive: repeat_clients(responses, alive, params["repeat_client_hours"]),
         "speeder": lambda alive: speeders(responses, alive, params["speeder_ratio"], params["speeder_min_group"]),
@@ -74,22 +78,36 @@ def _screening(responses: Responses, reason: np.ndarray) -> Screening:
     return Screening(valid=valid, excluded=excluded, straightline=straight)
 
 
-def duplicate_ids(response_ids, submitted_at: np.ndarray) -> np.ndarray:
-    """True for every copy of a response_id after its first in submitted_at order (ties: input order).
+def duplicate_ids(responses: Responses) -> np.ndarray:
+    """True for every copy of a response_id after its first in submitted_at order.
 
-    Equal hashes find the candidates in one vectorised pass; only those few are compared as ids, so a
-    hash collision between different ids cannot exclude anything.
+    Copies submitted in the same second are ordered by their content (unit, group, duration, client,
+    window, answers), so the copy that stays does not depend on the order of the rows; copies equal in
+    all of these are interchangeable. Equal hashes find the candidates in one vectorised pass; only those
+    few are compared as ids, so a hash collision between different ids cannot exclude anything.
     """
+    response_ids = responses.response_id
     hashes = np.fromiter(map(hash, response_ids), np.int64, len(response_ids))
     ordered = np.sort(hashes)
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
     later = np.zeros(len(hashes), bool)
     candidates = np.flatnonzero(np.isin(hashes, repeated))
     seen = set()
-    for i in candidates[np.argsort(submitted_at[candidates], kind="stable")].tolist():
+    for i in candidates[np.lexsort(_content_keys(responses, candidates))].tolist():
         later[i] = response_ids[i] in seen
         seen.add(response_ids[i])
     return later
+
+
+def _content_keys(responses: Responses, rows: np.ndarray) -> list[np.ndarray]:
+    """np.lexsort keys for `rows`: submitted_at first, then every other column (the last key is primary).
+
+    Client and window codes are ranks of their hashes and codes (responses_io), so they too are the
+    same whatever the order of the rows.
+    """
+    answers = [responses.levels[rows, k] for k in reversed(range(responses.levels.shape[1]))]
+    return answers + [responses.window[rows], responses.client[rows], responses.duration_s[rows],
+                      responses.group[rows], responses.unit[rows], responses.submitted_at[rows]]
 
 
 def repeat_clients(responses: Responses, alive: np.ndarray, hours: float) -> np.ndarray:
@@ -103,6 +121,7 @@ def repeat_clients(responses: Responses, alive: np.ndarray, hours: float) -> np.
     order = np.lexsort((seconds, responses.unit[rows], responses.client[rows]))
     rows, seconds = rows[order], seconds[order]
     client, unit = responses.client[rows], responses.unit[rows]
+    _order_ties_by_id(rows, (client, unit, seconds), responses.response_id)
     limit = hours * 3600
     close = np.zeros(len(rows), bool)
     close[1:] = (client[1:] == client[:-1]) & (unit[1:] == unit[:-1]) & (np.diff(seconds) < limit)
@@ -118,14 +137,35 @@ def repeat_clients(responses: Responses, alive: np.ndarray, hours: float) -> np.
     return repeat
 
 
+def _order_ties_by_id(rows: np.ndarray, keys: tuple[np.ndarray, ...], response_ids) -> None:
+    """Reorder, in place, each run of `rows` whose `keys` are all equal by response_id.
+
+    Such ties (one client, one unit, one second) are rare, so they are sorted one run at a time.
+    """
+    if len(rows) < 2:
+        return
+    tied = np.ones(len(rows) - 1, bool)
+    for key in keys:
+        tied &= key[1:] == key[:-1]
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], tied.view(np.int8), [0]))))
+    for start, stop in zip(edges[::2].tolist(), (edges[1::2] + 1).tolist()):
+        rows[start:stop] = sorted(rows[start:stop].tolist(), key=response_ids.__getitem__)
+
+
 def speeders(responses: Responses, alive: np.ndarray, ratio: float, min_group: int) -> np.ndarray:
-    """True for a response faster than `ratio` × its group's median duration (NaN is never a speeder)."""
-    duration = responses.duration_s
+    """True for a response faster than `ratio` × the median duration of its unit's responses in its group.
+
+    The median is taken per unit and group, not over all units: a unit whose service is quick (a simple
+    service window) has quick respondents, and a pooled median would take them for speeders. A unit's
+    group with fewer than `min_group` timed responses is not tested: its median is not yet a reliable
+    measure of the normal pace. NaN (unknown duration) is never a speeder.
+    """
+    rows = np.flatnonzero(alive & ~np.isnan(responses.duration_s))
+    duration = responses.duration_s[rows]
+    key = responses.unit[rows].astype(np.int64) * len(GROUPS) + responses.group[rows]
+    median, size = _medians_by_group(key, duration)
     fast = np.zeros(len(responses), bool)
-    for group in range(len(GROUPS)):
-        timed = alive & (responses.group == group) & ~np.isnan(duration)
-        if timed.sum() >= min_group:
-            fast |= timed & (duration < ratio * np.median(duration[timed]))
+    fast[rows] = (size >= min_group) & (duration < ratio * median)
     return fast
 
 
@@ -134,10 +174,11 @@ def bursts(responses: Responses, alive: np.ndarray, alpha: float) -> np.ndarray:
 
     Responses are counted per (window, clock hour of submitted_at). A window's usual rate λ is the
     median of its hourly counts over the hours it was active: a burst occupies few hours, so it cannot
-    move the median, where it would inflate a mean. A window seen in only one or two hours has no
-    baseline and is, in effect, never flagged. Each window-hour's p = P(X ≥ count) for X ~ Poisson(λ),
-    and the family of all window-hours tested is held at `alpha` with Holm's step-down correction
-    (never rejects less than Bonferroni). Responses without a window are not tested.
+    move the median, where it would inflate a mean. A window active in fewer than BURST_MIN_HOURS hours
+    has no such baseline (the median of two counts is their mean) and is not tested. Each tested
+    window-hour's p = P(X ≥ count) for X ~ Poisson(λ), and the family of all tested window-hours is held
+    at `alpha` with Holm's step-down correction (never rejects less than Bonferroni). Responses without a
+    window are not tested.
     """
     rows = np.flatnonzero(alive & (responses.window >= 0))
     held = np.zeros(len(responses), bool)
@@ -147,20 +188,34 @@ def bursts(responses: Responses, alive: np.ndarray, alpha: float) -> np.ndarray:
     span = int(hour.max() - hour.min()) + 1
     cells, cell_of_row, counts = np.unique(responses.window[rows] * span + (hour - hour.min()),
                                            return_inverse=True, return_counts=True)
-    rate = _window_medians(cells // span, counts)
-    flagged = holm_reject(pdtrc(counts - 1, rate), alpha)  # P(X > count - 1) = P(X ≥ count)
+    rate, active_hours = _medians_by_group(cells // span, counts)
+    tested = active_hours >= BURST_MIN_HOURS
+    flagged = np.zeros(len(cells), bool)
+    # P(X > count - 1) = P(X ≥ count)
+    flagged[tested] = holm_reject(pdtrc(counts[tested] - 1, rate[tested]), alpha)
     held[rows] = flagged[cell_of_row]
     return held
 
 
-def _window_medians(window_of_cell: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """For each cell, the median count over its window's cells; cells must be sorted by window."""
-    order = np.lexsort((counts, window_of_cell))
-    ranked = counts[order]
-    starts = np.flatnonzero(np.diff(window_of_cell, prepend=-1))
-    sizes = np.diff(starts, append=len(counts))
+def _medians_by_group(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each element, the median of `values` over the elements of its group, and the group's size.
+
+    Elements are sorted by value (equal values are interchangeable, so any sort will do), then stably by
+    group. NumPy's stable sort of 16-bit keys is a radix sort, several times faster than on 64-bit keys,
+    so group keys are narrowed when they fit.
+    """
+    if len(values) == 0:
+        return np.zeros(0), np.zeros(0, np.int64)
+    narrow = group.astype(np.int16) if 0 <= group.min() and group.max() < 2 ** 15 else group
+    order = np.argsort(values)
+    order = order[np.argsort(narrow[order], kind="stable")]
+    ranked, grouped = values[order], group[order]
+    starts = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+    sizes = np.diff(starts, append=len(values))
     medians = (ranked[starts + (sizes - 1) // 2] + ranked[starts + sizes // 2]) / 2
-    return np.repeat(medians, sizes)
+    median_of, size_of = np.empty(len(values)), np.empty(len(values), np.int64)
+    median_of[order], size_of[order] = np.repeat(medians, sizes), np.repeat(sizes, sizes)
+    return median_of, size_of
 
 
 def holm_reject(p: np.ndarray, alpha: float) -> np.ndarray:

@@ -1,8 +1,11 @@
 """A run's results as CSV, XLSX and JSON files.
 
-Spreadsheet programs run a cell that starts with = + - @ (or a tab or carriage return) as a formula,
-so such text is neutralised with a leading apostrophe. Numbers stay numbers: a negative number is not
-text and cannot be a formula.
+Spreadsheet programs run a cell that starts with = + - @ (or a tab or carriage return) as a formula, and
+skip leading blanks and control characters when they decide. So text is cleaned first (control
+characters that XML cannot hold are removed, for CSV too, so both files say the same), then any value
+whose first visible character starts a formula is neutralised with a leading apostrophe. XLSX cells
+are also written as explicit strings, never as formulas. Numbers stay numbers: a negative number is
+not text and cannot be a formula.
 """
 import csv
 import io
@@ -14,22 +17,30 @@ from openpyxl.styles import Font
 
 from stats.web.report import REASON_LABELS, flat_rows
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@")
+FORMULA_CONTROLS = ("\t", "\r")  # a cell that starts with one of these is a formula in some programs
 
 
 def neutralise(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Text safe for a spreadsheet cell: cleaned of control characters, then defused; other values as is."""
+    if not isinstance(value, str):
+        return value
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if text.startswith(FORMULA_CONTROLS) or text.lstrip().startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def _cells(row):
     return [neutralise(value) for value in row]
 
 
-def _xlsx_cells(row):
-    """As _cells, without the control characters XML cannot hold (openpyxl refuses them)."""
-    return [ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in _cells(row)]
+def _append(sheet, row):
+    """Append a row; text cells are stored as strings, whatever they look like."""
+    sheet.append(_cells(row))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _round(value):
@@ -53,17 +64,17 @@ def results_xlsx(run):
     sheet = book.active
     sheet.title = "考核结果"
     header, rows = flat_rows(run.results)
-    sheet.append(_xlsx_cells(header))
+    _append(sheet, header)
     for row in rows:
-        sheet.append(_xlsx_cells(row))
+        _append(sheet, row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "E2"
     excluded = book.create_sheet("无效问卷")
-    excluded.append(["答卷编号", "单位代码", "原因代码", "原因"])
+    _append(excluded, ["答卷编号", "单位代码", "原因代码", "原因"])
     for entry in run.results["excluded"]:
-        excluded.append(_xlsx_cells([entry["response_id"], entry.get("unit_code", ""), entry["reason"],
-                                REASON_LABELS.get(entry["reason"], entry["reason"])]))
+        _append(excluded, [entry["response_id"], entry.get("unit_code", ""), entry["reason"],
+                           REASON_LABELS.get(entry["reason"], entry["reason"])])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

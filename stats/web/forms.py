@@ -1,7 +1,7 @@
 """Forms of the statisticians' pages. Rules beyond field format live in operations."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DecimalField,
     HiddenField,
     IntegerField,
@@ -11,25 +11,31 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from app.forms import CheckedForm
+
 YEAR_RANGE = NumberRange(min=2000, max=2100, message="年度应在 2000 至 2100 之间")
 
 
-class RunForm(FlaskForm):
+class RunForm(CheckedForm):
     year = IntegerField("考核年度", validators=[InputRequired(message="请填写考核年度"), YEAR_RANGE])
     note = StringField("说明(如:申诉复核后重新计分)", validators=[Length(max=300)])
 
 
-class PublishForm(FlaskForm):
-    """Only the CSRF token: publishing is a button."""
+class ButtonForm(CheckedForm):
+    """Only the CSRF token: the action is a button."""
 
 
-class PartsImportForm(FlaskForm):
+class PublishForm(CheckedForm):
+    confirm_missing_parts = BooleanField("确认缺项按0分发布")
+
+
+class PartsImportForm(CheckedForm):
     year = IntegerField("考核年度", validators=[InputRequired(message="请填写考核年度"), YEAR_RANGE])
     file = FileField("CSV 文件(列:unit_code,part,points,source,note)",
                      validators=[FileRequired(message="请选择要导入的 CSV 文件")])
 
 
-class AdjustmentForm(FlaskForm):
+class AdjustmentForm(CheckedForm):
     year = HiddenField()
     unit = SelectField("被考核单位", validators=[InputRequired(message="请选择单位")])
     amount = DecimalField("分值(加分为正数,减分为负数)", places=2,
@@ -40,9 +46,9 @@ class AdjustmentForm(FlaskForm):
                                                            Length(max=300)])
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(CheckedForm):
     reason = TextAreaField("撤销理由", validators=[DataRequired(message="请填写撤销理由"), Length(max=1000)])
 
 
-class ReinstateForm(FlaskForm):
+class ReinstateForm(CheckedForm):
     note = TextAreaField("恢复计分的说明", validators=[DataRequired(message="请填写说明"), Length(max=1000)])

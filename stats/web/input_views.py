@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -18,7 +19,7 @@ from app.models import Unit, Window
 from app.scheme import load_scheme
 from stats.web import STAFF, requested_year
 from stats.web import operations as ops
-from stats.web.forms import AdjustmentForm, PartsImportForm, ReinstateForm, RevokeForm
+from stats.web.forms import AdjustmentForm, ButtonForm, PartsImportForm, ReinstateForm, RevokeForm
 from stats.web.inputs import ledger_rows, parts_rows
 from stats.web.models import ORIGIN_LABELS, Adjustment, PartScore, Reinstatement
 from stats.web.report import REASON_LABELS, local_time
@@ -28,6 +29,8 @@ from surveys.models import CHANNEL_LABELS, GROUP_LABELS, Response
 bp = Blueprint("stats_inputs", __name__, url_prefix="/stats")
 
 PAGE_SIZE = 50
+STRAIGHTLINE = "straightline"  # a queue filter beside the reasons: counted responses, listed for a look
+STRAIGHTLINE_LABEL = "直线作答(各题同一等级,仍计分)"
 
 
 def _scheme():
@@ -84,12 +87,21 @@ def _unit_choices():
 @role_required(*STAFF)
 def adjustments():
     year = requested_year()
-    fed = ops.feed_overdue_deductions(year)  # "arrive automatically": every look at the ledger is current
-    if fed["added"] or fed["revoked"]:
-        flash(f"已同步超期扣分:新增 {fed['added']} 条,撤销 {fed['revoked']} 条。", "info")
     form = AdjustmentForm(year=str(year))
     form.unit.choices = _unit_choices()
     return _ledger_page(year, form)
+
+
+@bp.route("/adjustments/sync", methods=["POST"])
+@role_required(*STAFF)
+def adjustments_sync():
+    """Bring overdue-case deductions into the ledger (a score run does this too); a GET never writes."""
+    year = requested_year(request.form.get("year", type=int))
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    fed = ops.feed_overdue_deductions(year)
+    flash(f"已同步超期扣分:新增 {fed['added']} 条,撤销 {fed['revoked']} 条。", "success")
+    return redirect(url_for("stats_inputs.adjustments", year=year))
 
 
 def _ledger_page(year, form, status=200):
@@ -100,6 +112,7 @@ def _ledger_page(year, form, status=200):
     names = dict(db.session.execute(sa.select(Unit.code, Unit.name)).all())
     return render_template("stats/adjustments.html", year=year, form=form, lines=lines, caps=caps,
                            totals=sorted(totals.items()), names=names, revoke_form=RevokeForm(),
+                           sync_form=ButtonForm(), pending=ops.pending_overdue(year),
                            origin_labels=ORIGIN_LABELS), status
 
 
@@ -146,8 +159,13 @@ def screening():
     year, reason, unit = requested_year(), request.args.get("reason", ""), request.args.get("unit", "")
     page = max(request.args.get("page", 1, type=int), 1)
     run = latest_run(year)
-    entries = [e for e in (run.results["excluded"] if run else [])
-               if (not reason or e["reason"] == reason) and (not unit or e.get("unit_code") == unit)]
+    straightline = run.results.get("straightline_by_unit", {}) if run else {}
+    if reason == STRAIGHTLINE:
+        entries = [{"response_id": rid, "unit_code": code, "reason": STRAIGHTLINE}
+                   for code, ids in sorted(straightline.items()) if not unit or code == unit for rid in ids]
+    else:
+        entries = [e for e in (run.results["excluded"] if run else [])
+                   if (not reason or e["reason"] == reason) and (not unit or e.get("unit_code") == unit)]
     shown = entries[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     reinstated = {r.response.public_id: r for r in db.session.scalars(
         sa.select(Reinstatement).where(Reinstatement.year == year).order_by(Reinstatement.created_at.desc()))}
@@ -155,18 +173,19 @@ def screening():
         "stats/screening.html", year=year, run=run, entries=shown, total=len(entries), page=page,
         pages=max(1, -(-len(entries) // PAGE_SIZE)), reason=reason, unit=unit, details=_response_details(shown),
         reinstated=reinstated, form=ReinstateForm(), reason_labels=REASON_LABELS, group_labels=GROUP_LABELS,
+        straightline_count=sum(map(len, straightline.values())), straightline_label=STRAIGHTLINE_LABEL,
         channel_labels=CHANNEL_LABELS, not_reinstatable=ops.NOT_REINSTATABLE,
         units=db.session.execute(sa.select(Unit.code, Unit.name).where(Unit.active).order_by(Unit.code)).all())
 
 
 def _response_details(entries):
-    """{public_id: (unit name, window name, channel, submitted_at, started_at)} for one page of the queue."""
+    """{public_id: (unit name, window name, channel, submitted_at, started_at, group)} for one page."""
     ids = [e["response_id"] for e in entries]
     if not ids:
         return {}
     rows = db.session.execute(
         sa.select(Response.public_id, Unit.name, Window.name, Response.channel, Response.submitted_at,
-                  Response.started_at)
+                  Response.started_at, Response.group)
         .join(Unit, Unit.id == Response.unit_id).outerjoin(Window, Window.id == Response.window_id)
         .where(Response.public_id.in_(ids)))
     return {row[0]: row[1:] for row in rows}

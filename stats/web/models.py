@@ -1,13 +1,14 @@
 """Statisticians' records: imported parts, the adjustment ledger, reinstated responses and score runs.
 
-A published score run is frozen: operations refuse to touch it, and the ORM hooks at the bottom
-refuse any flush that would update or delete one, whatever code path tries.
+A published score run is frozen: operations refuse to touch it, the ORM hooks at the bottom refuse any
+flush that would update or delete one (with a readable message), and database triggers refuse what
+bypasses the ORM's unit of work: bulk `update()`/`delete()` statements, `Query.update()`, raw SQL.
 """
 from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from sqlalchemy import event
+from sqlalchemy import DDL, event
 
 from app.extensions import db
 from app.models import Unit, User, utcnow
@@ -167,3 +168,37 @@ def _refuse_update_of_published(_mapper, _connection, run):
 def _refuse_delete_of_published(_mapper, _connection, run):
     if _status_when_loaded(run) == RunStatus.published:
         raise FrozenRunError(f"{run.label}已发布,不能删除")
+
+
+# The triggers, per dialect. The initial migration imports these two constants, so create_all (tests)
+# and migrated databases get the same SQL. No "%" or ":" in them: DDL() and text() would read those.
+FROZEN_RUN_TRIGGERS = {
+    "sqlite": (
+        "CREATE TRIGGER stats_score_runs_frozen_update BEFORE UPDATE ON stats_score_runs "
+        "WHEN OLD.status = 'published' BEGIN SELECT RAISE(ABORT, '已发布的计分结果不能修改'); END",
+        "CREATE TRIGGER stats_score_runs_frozen_delete BEFORE DELETE ON stats_score_runs "
+        "WHEN OLD.status = 'published' BEGIN SELECT RAISE(ABORT, '已发布的计分结果不能删除'); END",
+    ),
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION stats_score_runs_frozen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION '已发布的计分结果不能修改或删除' USING ERRCODE = 'integrity_constraint_violation'; "
+        "END $$",
+        "CREATE TRIGGER stats_score_runs_frozen BEFORE UPDATE OR DELETE ON stats_score_runs "
+        "FOR EACH ROW WHEN (OLD.status = 'published') EXECUTE FUNCTION stats_score_runs_frozen()",
+    ),
+}
+FROZEN_RUN_TRIGGERS_DROP = {
+    "sqlite": ("DROP TRIGGER IF EXISTS stats_score_runs_frozen_update",
+               "DROP TRIGGER IF EXISTS stats_score_runs_frozen_delete"),
+    "postgresql": ("DROP TRIGGER IF EXISTS stats_score_runs_frozen ON stats_score_runs",
+                   "DROP FUNCTION IF EXISTS stats_score_runs_frozen()"),
+}
+
+
+def _create_triggers_with_the_table():
+    for dialect, statements in FROZEN_RUN_TRIGGERS.items():
+        for statement in statements:
+            event.listen(ScoreRun.__table__, "after_create", DDL(statement).execute_if(dialect=dialect))
+
+
+_create_triggers_with_the_table()

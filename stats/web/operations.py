@@ -74,7 +74,8 @@ def import_parts(text, filename, year, user, scheme):
     existing = {(p.unit_id, p.part): p for p in
                 db.session.scalars(sa.select(PartScore).where(PartScore.year == year))}
     created = updated = 0
-    now = utcnow()
+    # user.id is read before the loop: loading an expired user would autoflush a half-filled row
+    now, user_id = utcnow(), user.id
     for row in rows:
         unit_id, part = unit_ids[row["unit_code"].strip()], row["part"].strip()
         score = existing.get((unit_id, part))
@@ -87,7 +88,7 @@ def import_parts(text, filename, year, user, scheme):
         score.points = float(row["points"])
         score.source = ((row.get("source") or "").strip() or filename or "导入文件")[:200]
         score.note = (row.get("note") or "").strip()
-        score.imported_by_id, score.imported_at = user.id, now
+        score.imported_by_id, score.imported_at = user_id, now
     db.session.flush()
     return created, updated
 
@@ -137,38 +138,58 @@ def ledger_totals(lines, caps):
     return dict(sums)
 
 
+def overdue_ref(deduction):
+    """A deduction's ledger reference: case number, stage and unit. After a transfer one case may cost
+    two units a deduction for the same stage; each is its own ledger line."""
+    return f"{deduction['case_number']}/{deduction.get('stage') or ''}/{deduction['unit_code']}"
+
+
+def _overdue_changes(year, deductions):
+    """(deductions to add, [(line, deduction)] to revoke): what feeding would change, without writing."""
+    if deductions is None:
+        from complaints.deductions import deductions_for_year
+
+        deductions = deductions_for_year(year)
+    lines = {line.origin_ref: line for line in db.session.scalars(
+        sa.select(Adjustment).where(Adjustment.origin == Origin.overdue_case))}
+    to_add, to_revoke, planned = [], [], set()
+    for deduction in deductions:
+        ref = overdue_ref(deduction)
+        line = lines.get(ref)
+        if line is None and not deduction["revoked"] and ref not in planned:
+            to_add.append(deduction)
+            planned.add(ref)
+        elif line is not None and deduction["revoked"] and line.revoked_at is None:
+            to_revoke.append((line, deduction))
+    return to_add, to_revoke
+
+
+def pending_overdue(year, deductions=None):
+    """How many overdue-case deductions feeding would add and revoke; reads only (for the ledger page)."""
+    to_add, to_revoke = _overdue_changes(year, deductions)
+    return {"added": len(to_add), "revoked": len(to_revoke)}
+
+
 def feed_overdue_deductions(year, deductions=None):
     """Bring the year's overdue-case deductions into the ledger; safe to repeat.
 
     `deductions` defaults to complaints.deductions.deductions_for_year(year): dicts with unit_code,
     points, case_number, stage, reason, revoked, revoke_reason. A deduction enters once (origin_ref
-    = case number and stage); when it is revoked, its line is revoked too. Returns counts.
+    = overdue_ref); when it is revoked, its line is revoked too. Returns counts.
     """
-    if deductions is None:
-        from complaints.deductions import deductions_for_year
-
-        deductions = deductions_for_year(year)
+    to_add, to_revoke = _overdue_changes(year, deductions)
     unit_ids = dict(db.session.execute(sa.select(Unit.code, Unit.id)).all())
-    lines = {line.origin_ref: line for line in db.session.scalars(
-        sa.select(Adjustment).where(Adjustment.origin == Origin.overdue_case))}
-    counts = {"added": 0, "revoked": 0}
     now = utcnow()
-    for deduction in deductions:
-        ref = f"{deduction['case_number']}/{deduction.get('stage') or ''}".rstrip("/")
-        line = lines.get(ref)
-        if line is None and not deduction["revoked"]:
-            line = Adjustment(unit_id=unit_ids[deduction["unit_code"]], year=year, amount=-abs(deduction["points"]),
-                              reason=deduction["reason"], evidence=f"投诉件 {deduction['case_number']}",
-                              origin=Origin.overdue_case, origin_ref=ref, created_at=now)
-            db.session.add(line)
-            lines[ref] = line
-            counts["added"] += 1
-        elif line is not None and deduction["revoked"] and line.revoked_at is None:
-            why = (deduction.get("revoke_reason") or "").strip()
-            line.revoked_at, line.revoke_reason = now, f"超期扣分已撤销:{why}" if why else "超期扣分已撤销"
-            counts["revoked"] += 1
+    for deduction in to_add:
+        db.session.add(Adjustment(
+            unit_id=unit_ids[deduction["unit_code"]], year=year, amount=-abs(deduction["points"]),
+            reason=deduction["reason"], evidence=f"投诉件 {deduction['case_number']}", origin=Origin.overdue_case,
+            origin_ref=overdue_ref(deduction), created_at=now))
+    for line, deduction in to_revoke:
+        why = (deduction.get("revoke_reason") or "").strip()
+        line.revoked_at, line.revoke_reason = now, f"超期扣分已撤销:{why}" if why else "超期扣分已撤销"
     db.session.flush()
-    return counts
+    return {"added": len(to_add), "revoked": len(to_revoke)}
 
 
 # --- Reinstatement of excluded responses ---------------------------------------------------------

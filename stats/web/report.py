@@ -20,6 +20,12 @@ FLAG_LABELS = {
     "small_sample": "样本量偏少",
     "missing_parts": "有考核项目分值未导入",
 }
+FLAG_SHORT = {  # for the narrow 标记 column of the run tables; the full label is the badge's title
+    "no_data": "无答卷",
+    "missing_group": "缺一类对象",
+    "small_sample": "样本少",
+    "missing_parts": "缺项计0分",
+}
 STATUS_LABELS = {"draft": "草稿", "published": "已发布"}
 INPUT_LABELS = {"units": "单位名单", "responses": "答卷", "parts": "考核项目分值", "adjustments": "加减分台账",
                 "reinstatements": "恢复计分的答卷", "scheme": "考核方案"}
@@ -87,6 +93,7 @@ def unit_detail(results, code):
         "dimensions": results["dimensions"].get(code, {}),
         "adjustments": [a for a in results["adjustments"] if a["unit_code"] == code],
         "excluded_count": sum(1 for e in results["excluded"] if e.get("unit_code") == code),
+        "straightline_count": len(results.get("straightline_by_unit", {}).get(code, ())),
         "survey_part": results["survey_part"],
     }
 

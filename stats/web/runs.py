@@ -1,16 +1,15 @@
 """Score runs: a year's results computed from the database, frozen with their inputs' hashes,
 published, and compared with the run before. Operations flush; the request boundary commits."""
-import hashlib
-
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import utcnow
-from app.scheme import load_scheme, scheme_path
+from app.scheme import read_scheme_file
 from stats.responses_io import GROUPS
 from stats.scoring import dimension_indices, result_dict, score_units
+from stats.screening import straightlined
 from stats.totals import combine_totals, validate_parts
 from stats.web.inputs import (
     NoCampaign,
@@ -26,11 +25,6 @@ from stats.web.models import RunStatus, ScoreRun
 from stats.web.operations import StatsError, feed_overdue_deductions
 
 TOLERANCE = 1e-9  # differences below this are float noise, not a change
-
-
-def scheme_sha256(name_or_path):
-    with open(scheme_path(name_or_path), "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()
 
 
 def score_database(year, scheme, *, screen=True, reinstated=(), progress=None):
@@ -58,6 +52,8 @@ def compute_results(year, scheme, progress=None):
     survey_points = {row["unit_code"]: row["points"] for row in scores.units}
     results = result_dict(scheme["name"], scores)
     results["excluded"] = _excluded_with_units(results["excluded"], responses, units, scores.valid)
+    del results["straightline"]  # the same ids, stored grouped by unit for the pages:
+    results["straightline_by_unit"] = _straightline_by_unit(responses, units, scores.valid)
     results.update(
         year=year, registry=units, response_count=len(responses), reinstated=reinstated,
         dimensions=dimension_indices(units, responses, items, scheme["survey"], scores.valid),
@@ -67,6 +63,7 @@ def compute_results(year, scheme, progress=None):
         scheme_title=scheme.get("title", scheme["name"]), survey_part=scheme["survey"]["part"],
         categories=[{"code": c["code"], "name": c["name"], "parts": c["parts"]} for c in scheme["categories"]],
         part_names=scheme.get("part_names", {}), caps=scheme["adjustments"],
+        confidence=scheme["survey"]["confidence"],
     )
     hashes = {"units": digest(units), "responses": responses_digest(responses, items), "parts": digest(parts),
               "adjustments": digest(ledger), "reinstatements": digest(reinstated)}
@@ -82,19 +79,35 @@ def _excluded_with_units(excluded, responses, units, valid):
             for entry in excluded]
 
 
+def _straightline_by_unit(responses, units, valid):
+    """{unit_code: [response ids]} of the straight-lined (still counted) responses, for the unit pages and
+    the review queue; the pure RESULT lists the ids alone."""
+    rows = np.flatnonzero(valid & straightlined(responses.levels))
+    by_unit = {}
+    for i, u in zip(rows.tolist(), responses.unit[rows].tolist()):
+        by_unit.setdefault(units[u]["code"], []).append(responses.response_id[i])
+    return by_unit
+
+
 def latest_run(year):
     return db.session.scalar(sa.select(ScoreRun).where(ScoreRun.year == year).order_by(ScoreRun.sequence.desc()))
 
 
 def create_run(year, user, scheme_name, note="", progress=None):
-    """Feed the overdue deductions, compute, and store a new draft run after the year's latest one."""
+    """Feed the overdue deductions, compute, and store a new draft run after the year's latest one.
+
+    The scheme file is read once: the rules used, the hash stored and the text kept in the results
+    (results["scheme_text"]) all come from the same bytes, so a run cannot record a scheme it did not use.
+    """
     feed_overdue_deductions(year)
-    scheme = load_scheme(scheme_name)
+    source = read_scheme_file(scheme_name)
+    scheme = source.scheme
     results, hashes = compute_results(year, scheme, progress)
+    results["scheme_text"] = source.text
     previous = latest_run(year)
     run = ScoreRun(year=year, sequence=previous.sequence + 1 if previous else 1, note=(note or "").strip(),
                    scheme_name=scheme["name"], scheme_version=str(scheme.get("version", "")),
-                   scheme_sha256=scheme_sha256(scheme_name), input_hashes=hashes, results=results,
+                   scheme_sha256=source.sha256, input_hashes=hashes, results=results,
                    status=RunStatus.draft, created_by_id=user.id if user else None, created_at=utcnow(),
                    previous_run_id=previous.id if previous else None)
     try:
@@ -105,13 +118,28 @@ def create_run(year, user, scheme_name, note="", progress=None):
     return run
 
 
-def publish_run(run, user):
-    """Publish the year's latest run; a published run never changes again."""
+def units_missing_parts(run):
+    """Names of the ranked units whose total counts a part that was never imported as 0."""
+    names = {u["code"]: u["name"] for u in run.results["registry"]}
+    return [names.get(row["unit_code"], row["unit_code"]) for row in run.results["totals"]
+            if row["rank"] is not None and "missing_parts" in row["flags"]]
+
+
+def publish_run(run, user, confirm_missing_parts=False):
+    """Publish the year's latest run; a published run never changes again.
+
+    A run whose ranked units lack imported parts (counted as 0) is published only when the statistician
+    confirms it explicitly: such a ranking is rarely what the office means to announce.
+    """
     if run.is_published:
         raise StatsError(f"{run.label}已发布,发布后的结果不能更改;如需更正请重新计分。", 409)
     latest = latest_run(run.year)
     if latest.id != run.id:
         raise StatsError(f"只能发布本年度最新的一次计分(第{latest.sequence}次)。", 409)
+    missing = units_missing_parts(run)
+    if missing and not confirm_missing_parts:
+        raise StatsError(f"有 {len(missing)} 个参加排名的单位缺少考核项目分值,按 0 分计入总分。请先导入分值后重新计分;"
+                         f"确需按 0 分发布,请勾选“确认缺项按0分发布”。", 409, errors=missing)
     run.status, run.published_at, run.published_by_id = RunStatus.published, utcnow(), user.id
     db.session.flush()
 

@@ -23,11 +23,12 @@ from stats.web.forms import PublishForm, RunForm
 from stats.web.inputs import default_year
 from stats.web.models import ScoreRun
 from stats.web.operations import StatsError
-from stats.web.runs import create_run, diff_runs, publish_run
+from stats.web.runs import create_run, diff_runs, publish_run, units_missing_parts
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
-MIME = {"csv": "text/csv; charset=utf-8", "json": "application/json",
+# Flask appends "; charset=utf-8" to text/* types itself.
+MIME = {"csv": "text/csv", "json": "application/json",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
@@ -80,26 +81,32 @@ def run_new():
 @bp.route("/runs/<int:run_id>")
 @role_required(*STAFF)
 def run_detail(run_id):
-    run = _run(run_id)
+    return _run_page(_run(run_id), PublishForm())
+
+
+def _run_page(run, form, status=200, errors=()):
     tables = report.category_tables(run.results)
     for table in tables:
         table["chart"] = charts.category_interval_chart(table, report.survey_max(run.results))
-    return render_template("stats/run.html", run=run, tables=tables, form=PublishForm(),
-                           flag_text=report.flag_text, input_labels=report.INPUT_LABELS,
-                           status_labels=report.STATUS_LABELS, excluded=len(run.results["excluded"]))
+    return render_template("stats/run.html", run=run, tables=tables, form=form, errors=errors,
+                           missing_parts=units_missing_parts(run), flag_text=report.flag_text,
+                           flag_labels=report.FLAG_LABELS, flag_short=report.FLAG_SHORT,
+                           input_labels=report.INPUT_LABELS, status_labels=report.STATUS_LABELS,
+                           excluded=len(run.results["excluded"])), status
 
 
 @bp.route("/runs/<int:run_id>/publish", methods=["POST"])
 @role_required(*STAFF)
 def run_publish(run_id):
     run = _run(run_id)
-    if not PublishForm().validate_on_submit():
+    form = PublishForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        publish_run(run, current_user)
+        publish_run(run, current_user, confirm_missing_parts=form.confirm_missing_parts.data)
     except StatsError as error:
         flash(error.message, "error")
-        return redirect(url_for("stats.run_detail", run_id=run.id)), error.status
+        return _run_page(run, form, error.status, error.errors)
     flash(f"{run.label}已发布;此后不能更改,如需更正请重新计分。", "success")
     return redirect(url_for("stats.run_detail", run_id=run.id))
 

@@ -77,6 +77,21 @@ def test_permuting_rows_changes_nothing(default_scheme, units, make_responses, r
 
 
 @SETTINGS
+@given(rows=st.lists(st.tuples(response, st.integers(0, 7), st.integers(0, 2)), max_size=60),
+       rnd=st.randoms(use_true_random=False))
+def test_permuting_rows_changes_nothing_even_with_ties(default_scheme, units, make_responses, rows, rnd):
+    """Ids drawn from a small pool (duplicate ids) and times from three seconds (same-second ties)."""
+    rows = [{**row, "id": f"r{rid}", "at": START + timedelta(seconds=second)} for row, rid, second in rows]
+    shuffled = rows[:]
+    rnd.shuffle(shuffled)
+    original = score(rows, default_scheme, units, make_responses)
+    permuted = score(shuffled, default_scheme, units, make_responses)
+    assert permuted.units == original.units
+    assert sorted(permuted.excluded) == sorted(original.excluded)
+    assert sorted(permuted.straightline) == sorted(original.straightline)
+
+
+@SETTINGS
 @given(rows=st.lists(response, max_size=60), unit_code=st.sampled_from(UNIT_CODES),
        group=st.sampled_from(["fixed", "nonfixed"]))
 def test_a_very_satisfied_response_never_lowers_the_index(default_scheme, units, make_responses, rows,

@@ -1,6 +1,5 @@
 """Hand-computed cases for response scores, unit indices, points, flags, ranks and intervals."""
 import json
-import math
 
 import numpy as np
 import pytest
@@ -126,34 +125,6 @@ def test_basic_satisfaction_counts_as_satisfied_despite_float_rounding(score):
     # (0.6 + 0.6 + 0.6) / 3 is 0.5999999999999999 in binary floating point
     unit = score([{"levels": (3, 3, 3)}], item_codes=("q1", "q2", "q3"))["A"]
     assert unit["rate_fixed"] == 1.0
-
-
-def test_points_interval_by_normal_approximation(score):
-    # fixed 1.0, 0.6 (s² = 0.08, n = 2); nonfixed 0.8 (n = 1: variance bound 0.25)
-    # Var = 0.6²·0.08/2 + 0.4²·0.25/1 = 0.0544; index 0.8
-    unit = score([{"levels": (5,)}, {"levels": (3,)}, {"group": "nonfixed", "levels": (4,)}])["A"]
-    half = 1.959963984540054 * math.sqrt(0.0544)
-    assert unit["points_ci"] == pytest.approx([400 * (0.8 - half), 400.0])  # upper end clipped to 400
-
-
-def test_points_interval_is_tight_for_a_large_uniform_sample(score):
-    unit = score([{"levels": (5,)}, {"levels": (3,)}] * 200)["A"]
-    lo, hi = unit["points_ci"]
-    assert lo < unit["points"] < hi
-    assert hi - lo == pytest.approx(2 * 400 * 1.959963984540054 * math.sqrt(0.04 * 400 / 399 / 400))
-
-
-def test_shrinkage_pulls_noisy_units_to_the_category_mean(score):
-    # fixed only. A: 1.0, 0.8 (mean 0.9, v = s²/n = 0.01); B: 0.3, 0.3 and C: 0.0, 0.0 (v = 0)
-    # μ = 0.4, τ² = var(0.9, 0.3, 0.0) − mean(v) = 0.21 − 0.01/3; pull = 0.01 / (0.01 + τ²)
-    rows = [{"unit": u, "levels": (level,)} for u, level in (("A", 5), ("A", 4), ("B", 2), ("B", 2), ("C", 1), ("C", 1))]
-    tau2 = 0.21 - 0.01 / 3
-    pull = 0.01 / (0.01 + tau2)
-    shrunk = score(rows, shrinkage=True)
-    assert shrunk["A"]["index"] == pytest.approx(pull * 0.4 + (1 - pull) * 0.9)
-    assert shrunk["B"]["index"] == pytest.approx(0.3)
-    assert shrunk["C"]["index"] == pytest.approx(0.0)
-    assert score(rows)["A"]["index"] == pytest.approx(0.9)  # off by default
 
 
 def test_reinstated_response_counts(score):

@@ -27,9 +27,18 @@ def test_duplicate_id_keeps_the_earliest_submission(screen):
     assert result.valid.tolist() == [False, True, True, False]
 
 
-def test_duplicate_id_with_equal_times_keeps_the_first_in_input_order(screen):
-    result = screen([{"id": "x", "at": T0}, {"id": "x", "at": T0}])
-    assert result.valid.tolist() == [True, False]
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_same_second_copies_of_an_id_keep_the_same_copy_whatever_the_row_order(screen, order):
+    copies = [{"id": "x", "at": T0, "unit": "B", "levels": (1,)}, {"id": "x", "at": T0, "unit": "A", "levels": (5,)}]
+    result = screen([copies[i] for i in order])
+    kept = [copies[i]["unit"] for i, valid in zip(order, result.valid) if valid]
+    assert kept == ["A"]  # ordered by content: the copy of the unit listed first in the registry
+
+
+@pytest.mark.parametrize("ids", [("a", "b"), ("b", "a")])
+def test_same_second_repeats_of_a_client_keep_the_lowest_response_id(screen, ids):
+    rows = [{"group": "nonfixed", "client": "c1", "at": T0, "id": rid} for rid in ids]
+    assert screen(rows).excluded == [("b", "repeat_client")]
 
 
 def test_empty_response(screen):
@@ -73,6 +82,23 @@ def test_no_speeders_below_the_minimum_group_size(screen):
     assert screen(rows).excluded == []
 
 
+def test_a_quick_service_unit_is_not_measured_against_slower_units(screen):
+    # A simple service window: every walk-in at A takes 30 s, at B 200 s. A pooled median (115 s) would
+    # make all of A's responses speeders; each unit's own median excludes nobody.
+    rows = [{"unit": "A", "group": "nonfixed", "duration": 30.0}] * 100
+    rows += [{"unit": "B", "group": "nonfixed", "duration": 200.0}] * 100
+    assert screen(rows).excluded == []
+    rows += [{"unit": "B", "group": "nonfixed", "duration": 20.0, "id": "quick_at_B"}]
+    assert screen(rows).excluded == [("quick_at_B", "speeder")]
+
+
+def test_speeders_need_the_minimum_within_the_unit(screen):
+    # 99 timed responses at A are too few for A's median, however many other units have
+    rows = [{"unit": "A", "duration": 100.0}] * 98 + [{"unit": "A", "duration": 1.0, "id": "fast"}]
+    rows += [{"unit": "B", "duration": 100.0}] * 200
+    assert screen(rows).excluded == []
+
+
 def burst_rows(peak: int) -> list[dict]:
     """Window W1: 2 responses an hour for 50 hours, then `peak` responses within one hour."""
     rows = [{"group": "nonfixed", "window": "W1", "at": T0 + timedelta(hours=h, minutes=m)}
@@ -92,6 +118,15 @@ def test_the_burst_does_not_raise_its_own_baseline(screen):
     rows = [{"window": "W1", "at": T0 + timedelta(hours=h)} for h in range(3)]
     rows += [{"window": "W1", "id": f"b{i}", "at": T0 + timedelta(hours=5, minutes=i)} for i in range(9)]
     assert [reason for _, reason in screen(rows).excluded] == ["burst"] * 9
+
+
+def test_a_window_needs_three_active_hours_to_be_tested(screen):
+    # two active hours, 1 and 40 responses: their median (20.5) is no baseline, so nothing is tested
+    rows = [{"window": "W1", "at": T0}]
+    rows += [{"window": "W1", "id": f"b{i}", "at": T0 + timedelta(hours=5, seconds=i)} for i in range(40)]
+    assert screen(rows).excluded == []
+    rows += [{"window": "W1", "at": T0 + timedelta(hours=1)}]  # a third hour: median 1, the 40 stand out
+    assert [reason for _, reason in screen(rows).excluded] == ["burst"] * 40
 
 
 def test_a_busy_but_plausible_hour_is_not_a_burst(screen):

@@ -12,19 +12,24 @@ from stats.web.runs import create_run
 from tests.stats_web.conftest import YEAR
 
 
+HIDDEN_FORMULA = "\x0b=HYPERLINK(\"http://evil.example\",\"丙局\")"  # a control character in front
+
+
 @pytest.fixture
 def run(scored_units, staff):
     scored_units[0].name = "=HYPERLINK(\"http://evil.example\",\"甲厅\")"
     scored_units[1].name = "@SUM(1+1)*cmd|' /C calc'!A0\x0b"  # with a control character XML cannot hold
+    scored_units[2].name = HIDDEN_FORMULA
     db.session.flush()
     return create_run(YEAR, staff, "default")
 
 
 @pytest.mark.parametrize("value, expected", [
-    ("=1+1", "'=1+1"), ("+86", "'+86"), ("-3", "'-3"), ("@x", "'@x"), ("\tx", "'\tx"), ("甲厅", "甲厅"),
-    (-3.5, -3.5), (None, None),
+    ("=1+1", "'=1+1"), ("+86", "'+86"), ("-3", "'-3"), ("@x", "'@x"), ("\tx", "'\tx"), ("\r=x", "'\r=x"),
+    ("甲厅", "甲厅"), ("\x0b=1+1", "'=1+1"), ("\x00\x1f@x", "'@x"), (" =1+1", "' =1+1"), ("\n-1", "'\n-1"),
+    ("a\x0bb", "ab"), (-3.5, -3.5), (None, None),
 ])
-def test_neutralise(value, expected):
+def test_neutralise_strips_control_characters_first(value, expected):
     assert neutralise(value) == expected
 
 
@@ -38,8 +43,8 @@ def test_xlsx_holds_formula_text_as_text(client, run):
     names = {row["单位代码"]: row for row in rows}
     assert names["A01"]["单位名称"].startswith("'=HYPERLINK")
     assert names["A02"]["单位名称"].startswith("'@SUM")
-    cell = next(c for c in sheet["D"] if c.value and c.value.startswith("'="))
-    assert cell.data_type == "s"  # a string, not a formula
+    assert names["B01"]["单位名称"] == "'" + HIDDEN_FORMULA[1:]
+    assert all(cell.data_type == "s" for cell in sheet["D"])  # strings, never formulas
     assert names["A01"]["服务对象测评"] == pytest.approx(320) and names["A01"]["名次"] == 2
     assert names["B01"]["总分"] is None and "无有效答卷" in names["B01"]["标记"]
     assert book["无效问卷"].max_row == 1  # header only: nothing was excluded
@@ -51,6 +56,8 @@ def test_csv_has_a_bom_and_neutralised_names(client, run):
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     by_code = {row["单位代码"]: row for row in rows}
     assert by_code["A01"]["单位名称"].startswith("'=") and by_code["A02"]["单位名称"].startswith("'@")
+    assert by_code["B01"]["单位名称"] == "'" + HIDDEN_FORMULA[1:]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert float(by_code["A02"]["总分"]) == pytest.approx(400) and by_code["A02"]["名次"] == "1"
 
 

@@ -76,7 +76,8 @@ def test_overdue_feed_is_idempotent_and_follows_revocation(scored_units, staff):
     assert feed_overdue_deductions(YEAR, [_deduction("A01")]) == {"added": 1, "revoked": 0}
     assert feed_overdue_deductions(YEAR, [_deduction("A01")]) == {"added": 0, "revoked": 0}
     line = db.session.scalars(sa.select(Adjustment)).one()
-    assert (line.amount, line.origin, line.origin_ref, line.created_by_id) == (-2, "overdue_case", "20240301001/reply", None)
+    assert (line.amount, line.origin, line.created_by_id) == (-2, "overdue_case", None)
+    assert line.origin_ref == "20240301001/reply/A01"
     with pytest.raises(StatsError) as refused:
         revoke_adjustment(line, staff, "不认可")
     assert refused.value.status == 409
@@ -85,6 +86,24 @@ def test_overdue_feed_is_idempotent_and_follows_revocation(scored_units, staff):
     assert line.revoked_at is not None and "情况属实" in line.revoke_reason
     assert feed_overdue_deductions(YEAR, [_deduction("A02", "20240301002", revoked=True)])["added"] == 0
     assert db.session.scalar(sa.select(sa.func.count(Adjustment.id))) == 1
+
+
+def test_one_case_may_cost_two_units_the_same_stage(scored_units, staff):
+    # after a transfer, complaints records a deduction per (case, stage, unit): both reach the ledger
+    deductions = [_deduction("A01"), _deduction("A02")]
+    assert feed_overdue_deductions(YEAR, deductions) == {"added": 2, "revoked": 0}
+    assert feed_overdue_deductions(YEAR, deductions) == {"added": 0, "revoked": 0}
+    lines = db.session.scalars(sa.select(Adjustment).order_by(Adjustment.origin_ref)).all()
+    assert [(line.unit.code, line.origin_ref) for line in lines] == [
+        ("A01", "20240301001/reply/A01"), ("A02", "20240301001/reply/A02")]
+    run = create_run(YEAR, staff, "default")
+    assert (_total(run, "A01")["deduction"], _total(run, "A02")["deduction"]) == (2, 2)
+
+
+def _sync(client, year=YEAR):
+    page = client.get(f"/stats/adjustments?year={year}").data.decode()
+    token = csrf_from(page[page.index('id="overdue-sync"'):])
+    return client.post("/stats/adjustments/sync", data={"csrf_token": token, "year": year})
 
 
 def test_real_overdue_deductions_arrive_in_the_ledger_and_the_run(client, scored_units, staff, make):
@@ -98,14 +117,31 @@ def test_real_overdue_deductions_arrive_in_the_ledger_and_the_run(client, scored
     case_ops.assign(case, handler, unit, now=filed)
     assert case.reply_due_on.year == YEAR  # a deduction belongs to the year of its deadline
     sweep(datetime(2024, 4, 10, 2, 0))
-    html = client.get(f"/stats/adjustments?year={YEAR}").data.decode()  # the page feeds on sight
-    assert "投诉件超期扣分" in html and case.number in html
+    html = client.get(f"/stats/adjustments?year={YEAR}").data.decode()  # looking writes nothing ...
+    assert "待同步 新增 1 条、撤销 0 条" in html and case.number not in html
+    assert db.session.scalar(sa.select(sa.func.count(Adjustment.id))) == 0
+    response = _sync(client)  # ... the button does
+    assert response.status_code == 302
+    html = client.get(f"/stats/adjustments?year={YEAR}").data.decode()
+    assert "已同步超期扣分:新增 1 条" in html and "投诉件超期扣分" in html and case.number in html
+    assert "已全部同步" in html
     lines = db.session.scalars(sa.select(Adjustment)).all()
     assert [(line.unit_id, line.amount) for line in lines] == [(unit.id, -2)]
-    client.get(f"/stats/adjustments?year={YEAR}")
+    assert _sync(client).status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(Adjustment.id))) == 1
     assert _total(create_run(YEAR, staff, "default"), "A02")["deduction"] == 2
     admin = make.user("admin")
     case_deductions.revoke(db.session.scalars(sa.select(Deduction)).one(), admin, "市民撤诉")
     run = create_run(YEAR, staff, "default")  # a run feeds too
     assert _total(run, "A02")["deduction"] == 0 and lines[0].revoked_at is not None
+
+
+def test_viewing_the_ledger_only_counts_pending_deductions(client, scored_units, staff, monkeypatch):
+    monkeypatch.setattr(case_deductions, "deductions_for_year", lambda year: [_deduction("A01")])
+    html = client.get(f"/stats/adjustments?year={YEAR}").data.decode()
+    assert "待同步 新增 1 条" in html and "同步超期扣分" in html
+    assert db.session.scalar(sa.select(sa.func.count(Adjustment.id))) == 0
+    assert client.post("/stats/adjustments/sync", data={"year": YEAR}).status_code == 400  # no CSRF token
+    assert db.session.scalar(sa.select(sa.func.count(Adjustment.id))) == 0
+    assert _sync(client).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Adjustment.id))) == 1

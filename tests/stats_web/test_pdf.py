@@ -1,8 +1,10 @@
 """PDF notices: the ranking notice and a unit's report card, with Chinese text extractable."""
 import subprocess
+from pathlib import Path
 
 import pytest
 
+from app.scheme import scheme_path
 from stats.web.operations import add_adjustment
 from stats.web.runs import create_run
 from tests.stats_web.conftest import YEAR
@@ -37,3 +39,14 @@ def test_unit_report_card(client, run, tmp_path):
     assert "甲厅" in text and "服务对象测评" in text and "固定服务对象" in text
     assert "承办现场会" in text and "+3" in text and "320.00" in text
     assert client.get(f"/stats/runs/{run.id}/units/NOPE/report.pdf").status_code == 404
+
+
+def test_pages_state_the_schemes_confidence_and_the_interval_method(client, scored_units, staff, tmp_path):
+    text = Path(scheme_path("default")).read_text(encoding="utf-8").replace("confidence = 0.95", "confidence = 0.9")
+    (tmp_path / "ninety.toml").write_text(text, encoding="utf-8")
+    run = create_run(YEAR, staff, str(tmp_path / "ninety.toml"))
+    page = client.get(f"/stats/runs/{run.id}/units/A01").data.decode()
+    assert "90% 置信区间" in page and "95%" not in page
+    assert "Welch–Satterthwaite" in page and "合并方差" in page
+    card = _text(client.get(f"/stats/runs/{run.id}/units/A01/report.pdf").data, tmp_path)
+    assert "90% 置信区间" in card and "95%" not in card and "Welch" in card

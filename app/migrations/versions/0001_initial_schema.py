@@ -8,6 +8,8 @@ Create Date: 2026-11-25 07:57:32.823062
 from alembic import op
 import sqlalchemy as sa
 
+from stats.web.models import FROZEN_RUN_TRIGGERS, FROZEN_RUN_TRIGGERS_DROP
+
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -309,6 +311,9 @@ def upgrade():
     )
     with op.batch_alter_table('stats_score_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stats_score_runs_year'), ['year'], unique=False)
+    # A published score run is frozen in the database too (see stats/web/models.py).
+    for statement in FROZEN_RUN_TRIGGERS.get(op.get_context().dialect.name, ()):
+        op.execute(statement)
 
     op.create_table('answers',
     sa.Column('response_id', sa.Integer(), nullable=False),
@@ -510,6 +515,8 @@ def downgrade():
 
     op.drop_table('calendar_days')
     op.drop_table('answers')
+    for statement in FROZEN_RUN_TRIGGERS_DROP.get(op.get_context().dialect.name, ()):
+        op.execute(statement)
     with op.batch_alter_table('stats_score_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stats_score_runs_year'))
 
