@@ -128,7 +128,7 @@ def postgres_schema(url, action):
     """Create or drop the benchmark's own schema, leaving the rest of the database alone."""
     sql = {"create": f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE; CREATE SCHEMA {BENCH_SCHEMA}",
            "drop": f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE"}[action]
-    subprocess.run(["psql", "-q", "-d", url, "-c", sql], check=True)
+    subprocess.run(["psql", "-q", "-d", url, "-c", f"SET client_min_messages = warning; {sql}"], check=True)
 
 
 def with_search_path(url):
