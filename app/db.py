@@ -54,3 +54,22 @@ def _commit_request(response):
     else:
         db.session.rollback()
     return response
+
+
+def upsert(existing, rows, key, make):
+    """Add rows whose `key` is new (as `make(row)`), update the changed fields of known ones.
+
+    `existing` maps key -> object; never deletes; flushes only. Returns (created, updated).
+    """
+    created = updated = 0
+    for row in rows:
+        obj = existing.get(row[key])
+        if obj is None:
+            db.session.add(make(row))
+            created += 1
+        elif any(getattr(obj, field) != value for field, value in row.items()):
+            for field, value in row.items():
+                setattr(obj, field, value)
+            updated += 1
+    db.session.flush()
+    return created, updated

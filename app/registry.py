@@ -6,6 +6,7 @@ import re
 
 import sqlalchemy as sa
 
+from app.db import upsert
 from app.extensions import db
 from app.errors import Refusal
 from app.models import Unit, Window
@@ -142,17 +143,7 @@ def save_window(window, unit, *, code, name, location, active):
 def import_units(rows):
     """Insert new units and update changed ones by code; never deletes. Flushes only."""
     existing = {unit.code: unit for unit in db.session.scalars(sa.select(Unit))}
-    created = updated = 0
-    for row in rows:
-        unit = existing.get(row["code"])
-        if unit is None:
-            db.session.add(Unit(**row))
-            created += 1
-        elif (unit.name, unit.category) != (row["name"], row["category"]):
-            unit.name, unit.category = row["name"], row["category"]
-            updated += 1
-    db.session.flush()
-    return created, updated
+    return upsert(existing, rows, "code", lambda row: Unit(**row))
 
 
 def export_csv():

@@ -11,6 +11,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.clock import local_today
+from app.db import upsert
 from app.errors import Refusal
 from app.extensions import db
 from app.models import Unit, Window, utcnow
@@ -327,17 +328,7 @@ def _respondent_row(line, row, seen):
 def import_fixed_respondents(unit, rows):
     """Add new respondents and update changed ones by name; never deletes. Returns (created, updated)."""
     existing = {r.name: r for r in db.session.scalars(sa.select(FixedRespondent).where(FixedRespondent.unit_id == unit.id))}
-    created = updated = 0
-    for row in rows:
-        respondent = existing.get(row["name"])
-        if respondent is None:
-            db.session.add(FixedRespondent(unit_id=unit.id, **row))
-            created += 1
-        elif (respondent.kind, respondent.contact) != (row["kind"], row["contact"]):
-            respondent.kind, respondent.contact = row["kind"], row["contact"]
-            updated += 1
-    db.session.flush()
-    return created, updated
+    return upsert(existing, rows, "name", lambda row: FixedRespondent(unit_id=unit.id, **row))
 
 
 def mask_contact(contact):
