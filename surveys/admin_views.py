@@ -19,6 +19,7 @@ from app.links import public_url
 from app.pdf import render_pdf
 from app.scheme import category_names, current_scheme
 from surveys import forms
+from surveys import admin_operations as staff_ops
 from surveys import operations as ops
 from surveys.qr import data_uri, qr_png, qr_svg
 from surveys.models import (
@@ -82,7 +83,7 @@ def _campaign_page(campaign):
     if not form.validate():
         return render_template("surveys/admin/campaign_form.html", **context), 400
     try:
-        saved = ops.save_campaign(
+        saved = staff_ops.save_campaign(
             campaign, year=form.year.data, name=form.name.data, opens_on=form.opens_on.data,
             closes_on=form.closes_on.data,
             fixed_questionnaire=_questionnaire(form.fixed_questionnaire.data),
@@ -140,7 +141,7 @@ def questionnaire_edit(questionnaire_id):
 def _questionnaire_page(form, questionnaire):
     context = {
         "form": form, "questionnaire": questionnaire, "groups": GROUP_LABELS,
-        "is_latest": questionnaire is None or questionnaire.version == ops.latest_version(questionnaire.code),
+        "is_latest": questionnaire is None or questionnaire.version == staff_ops.latest_version(questionnaire.code),
         "answered": questionnaire is not None and ops.has_responses(questionnaire),
         "dimensions": ("服务态度", "办事效率", "依法行政", "廉洁自律", "总体评价"),
     }
@@ -150,10 +151,10 @@ def _questionnaire_page(form, questionnaire):
         return render_template("surveys/admin/questionnaire_form.html", **context), 400
     try:
         if questionnaire is None:
-            saved = ops.create_questionnaire(code=form.code.data or "", group=form.group.data,
+            saved = staff_ops.create_questionnaire(code=form.code.data or "", group=form.group.data,
                                              title=form.title.data, items=form.item_specs())
         else:
-            saved = ops.edit_questionnaire(questionnaire, title=form.title.data, items=form.item_specs())
+            saved = staff_ops.edit_questionnaire(questionnaire, title=form.title.data, items=form.item_specs())
     except ops.SurveyError as error:
         return render_template("surveys/admin/questionnaire_form.html", notice=error.message, **context), error.status
     if questionnaire is not None and saved.id != questionnaire.id:
@@ -212,8 +213,8 @@ def _respondents_page(code, status=200, notice=None):
                               .order_by(FixedRespondent.id)).all()
     return render_template(
         "surveys/admin/respondents.html", unit=unit, campaign=campaign, respondents=rows, issue=issue,
-        upload=forms.RespondentsUploadForm(), status=ops.invitation_status(campaign, unit) if campaign else {},
-        kinds=ops.RESPONDENT_KINDS, mask=ops.mask_contact, notice=notice,
+        upload=forms.RespondentsUploadForm(), status=staff_ops.invitation_status(campaign, unit) if campaign else {},
+        kinds=staff_ops.RESPONDENT_KINDS, mask=staff_ops.mask_contact, notice=notice,
     ), status
 
 
@@ -225,7 +226,7 @@ def respondents_import(code):
     if not form.validate_on_submit():
         return _respondents_page(code, 400, "请选择要导入的 CSV 文件。")
     try:
-        created, updated = ops.import_fixed_respondents(unit, ops.read_fixed_respondents(form.file.data.read()))
+        created, updated = staff_ops.import_fixed_respondents(unit, staff_ops.read_fixed_respondents(form.file.data.read()))
     except ops.SurveyError as error:
         return _respondents_page(code, error.status, f"导入失败,未保存任何数据。{error.message}")
     flash(f"导入完成:新增 {created} 个固定服务对象,更新 {updated} 个。", "success")
@@ -243,7 +244,7 @@ def invitations_issue(code):
         return _respondents_page(code, 400, "请选择测评活动。")
     campaign = db.session.get(Campaign, int(form.campaign.data))
     # Reissue first: tokens issued just now must not be replaced in the same request.
-    issued = ops.reissue_unused_invitations(campaign, unit) if form.reissue.data else []
+    issued = staff_ops.reissue_unused_invitations(campaign, unit) if form.reissue.data else []
     issued += ops.issue_invitations(campaign, unit)
     if not issued:
         flash("没有需要发放的邀请:名单中的服务对象都已有邀请码。如邀请链接遗失,可勾选“重新生成”。", "info")
@@ -314,7 +315,7 @@ def window_poster_pdf(code):
 
 def _counts():
     campaign = _campaign_from_args()
-    blocks, totals = ops.count_table(campaign, category_names(current_scheme()))
+    blocks, totals = staff_ops.count_table(campaign, category_names(current_scheme()))
     return campaign, blocks, totals
 
 
@@ -347,7 +348,7 @@ def paper_entry():
     if not request.args.get("unit"):
         return _paper_target()
     try:
-        unit, window, group = ops.paper_target(request.args["unit"], request.args.get("window"),
+        unit, window, group = staff_ops.paper_target(request.args["unit"], request.args.get("window"),
                                                request.args.get("group"))
     except ops.SurveyError as error:
         return _paper_target(notice=error.message, status=error.status)

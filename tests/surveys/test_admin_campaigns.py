@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from surveys import admin_operations as staff_ops
 from surveys import operations as ops
 from surveys.models import Answer, Campaign, Questionnaire
 from tests.conftest import csrf_from
@@ -152,7 +153,7 @@ def test_old_version_is_read_only(client, login, make):
     login("admin")
     questionnaire = make.questionnaire("nonfixed", code="walkin3")
     _answer_once(make, questionnaire)
-    ops.edit_questionnaire(questionnaire, title="新标题", items=[
+    staff_ops.edit_questionnaire(questionnaire, title="新标题", items=[
         {"code": "only", "text": "唯一的题", "dimension": "总体评价", "weight": 1.0, "allow_unknown": False}])
     page = client.get(f"/admin/surveys/questionnaires/{questionnaire.id}").data.decode()
     assert "历史版本" in page and 'name="items-0-code"' not in page
