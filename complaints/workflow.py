@@ -3,44 +3,56 @@
 Pure code (no Flask, no database) so that the table can be read, tested and
 replayed on its own.
 """
+import enum
 
-STATUSES = ("received", "accepted", "declined", "assigned", "replied", "reopened", "closed")
+class CaseStatus(enum.StrEnum):
+    received = "received"
+    accepted = "accepted"
+    declined = "declined"
+    assigned = "assigned"
+    replied = "replied"
+    reopened = "reopened"
+    closed = "closed"
+
+
+S = CaseStatus
+STATUSES = tuple(CaseStatus)
 
 STATUS_LABELS = {
-    "received": "已接收,待受理",
-    "accepted": "已受理",
-    "declined": "不予受理",
-    "assigned": "已交办",
-    "replied": "已答复,待评价",
-    "reopened": "复查中",
-    "closed": "已办结",
+    S.received: "已接收,待受理",
+    S.accepted: "已受理",
+    S.declined: "不予受理",
+    S.assigned: "已交办",
+    S.replied: "已答复,待评价",
+    S.reopened: "复查中",
+    S.closed: "已办结",
 }
 
-FINAL_STATUSES = ("declined", "closed")
+FINAL_STATUSES = (S.declined, S.closed)
 OPEN_STATUSES = tuple(status for status in STATUSES if status not in FINAL_STATUSES)
 
 # (action, from status) -> to status. "create" is the only way in.
 TRANSITIONS = {
-    ("create", None): "received",
-    ("accept", "received"): "accepted",
-    ("decline", "received"): "declined",
-    ("assign", "accepted"): "assigned",
-    ("reply", "assigned"): "replied",
-    ("reply", "reopened"): "replied",
-    ("close", "replied"): "closed",
-    ("reopen", "replied"): "reopened",
+    ("create", None): S.received,
+    ("accept", S.received): S.accepted,
+    ("decline", S.received): S.declined,
+    ("assign", S.accepted): S.assigned,
+    ("reply", S.assigned): S.replied,
+    ("reply", S.reopened): S.replied,
+    ("close", S.replied): S.closed,
+    ("reopen", S.replied): S.reopened,
 }
 
 # Events that record a fact without moving the case, and the statuses they may happen in.
-_HANDLING = ("accepted", "assigned", "reopened")
+_HANDLING = (S.accepted, S.assigned, S.reopened)
 EVENTS = {
-    "transfer": ("assigned", "reopened"),
+    "transfer": (S.assigned, S.reopened),
     "request_extension": _HANDLING,
     "approve_extension": _HANDLING,
     "refuse_extension": _HANDLING,
-    "unit_reply": ("assigned", "reopened"),
+    "unit_reply": (S.assigned, S.reopened),
     "release_identity": OPEN_STATUSES,
-    "overdue": ("assigned", "reopened"),  # only a unit's reply step is charged (see deductions.py)
+    "overdue": (S.assigned, S.reopened),  # only a unit's reply step is charged (see deductions.py)
     "recompute": OPEN_STATUSES,
 }
 
@@ -109,7 +121,7 @@ def replay(events):
     return status
 
 
-_STAGES = {"received": "accept", "accepted": "reply", "assigned": "reply", "reopened": "review", "replied": "rating"}
+_STAGES = {S.received: "accept", S.accepted: "reply", S.assigned: "reply", S.reopened: "review", S.replied: "rating"}
 
 
 def stage(status):
