@@ -1,4 +1,4 @@
-"""Command line: `flask --app wsgi cases sweep` (cron, daily) and `cases load-holidays YEAR FILE`."""
+"""Command line: `flask --app wsgi cases sweep` (cron, hourly) and `cases load-holidays YEAR FILE`."""
 from datetime import datetime, timezone
 
 import click
@@ -15,7 +15,7 @@ bp = Blueprint("cases_cli", __name__, cli_group="cases")
 @bp.cli.command("sweep")
 @click.option("--now", "now_text", help="ISO time to run as (default: now); with no offset, UTC.")
 def sweep_command(now_text):
-    """Recount deadlines, overdue deductions, deadline reminders, the 7-day rating timeout, then send the outbox."""
+    """Recount deadlines, deductions, reminders, the rating timeout, open pending callbacks, send the outbox."""
     now = None
     if now_text:
         try:
@@ -27,7 +27,7 @@ def sweep_command(now_text):
     counts = sweep(now)
     db.session.commit()
     click.echo("重新计算期限 {recomputed},扣分 {deductions},到期提醒 {reminders},效能办超期提醒 {office_overdue},"
-               "超时默认办结 {closed},冲突留待下次 {conflicts},发送通知 {sent}".format(**counts))
+               "超时默认办结 {closed},冲突留待下次 {conflicts},差评回访立件 {callbacks},发送通知 {sent}".format(**counts))
 
 
 @bp.cli.command("load-holidays")

@@ -1,5 +1,6 @@
 """Case models: cases (件) and their append-only event log, one-time notices, attachments,
-identity views, extensions, the notification outbox, overdue deductions and loaded holiday notices."""
+identity views, extensions, the notification outbox, overdue deductions, loaded holiday notices and
+pending callback requests."""
 import enum
 from datetime import date, datetime
 
@@ -257,6 +258,29 @@ class Extension(db.Model):
 
     case: so.Mapped[Case] = so.relationship(back_populates="extension")
     requested_by: so.Mapped[User] = so.relationship(foreign_keys=[requested_by_id])
+
+
+class CallbackRequest(db.Model):
+    """A bad survey rating's request for a callback, waiting for the next sweep to open its case.
+
+    Kept apart from the anonymous response and stamped with the day only: no
+    time, no response, no window, no comment, so that neither this row nor the
+    case the sweep opens later (in random order) can be matched to the response.
+    """
+
+    __tablename__ = "case_callback_requests"
+    __table_args__ = (
+        sa.CheckConstraint("length(phone) = 11", name="phone_is_mobile"),
+        sa.CheckConstraint("items <> ''", name="items_given"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"))
+    phone: so.Mapped[str] = so.mapped_column(sa.String(11))
+    items: so.Mapped[str] = so.mapped_column(sa.Text)  # "dimension:item" lines of the low-rated items
+    requested_on: so.Mapped[date]
+
+    unit: so.Mapped[Unit] = so.relationship()
 
 
 class OutboxMessage(db.Model):

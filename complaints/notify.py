@@ -56,11 +56,11 @@ def _case_facts(case):
             "reply_due": f"{case.reply_due_on:%Y年%m月%d日}"}
 
 
-def to_citizen(case, topic, **facts):
-    """Queue a notice to the citizen; anonymous citizens (no phone) get nothing."""
+def to_citizen(case, topic, now=None, **facts):
+    """Queue a notice to the citizen, written at `now`; anonymous citizens (no phone) get nothing."""
     if not case.citizen_phone:
         return None
-    return _queue(case, "citizen", topic, phone=case.citizen_phone, **facts)
+    return _queue(case, "citizen", topic, phone=case.citizen_phone, now=now, **facts)
 
 
 def to_unit(case, unit_id, topic, dedupe_key=None, **facts):
@@ -71,12 +71,12 @@ def to_office(case, topic, dedupe_key=None, **facts):
     return _queue(case, "office", topic, dedupe_key=dedupe_key, **facts)
 
 
-def _queue(case, audience, topic, phone=None, unit_id=None, dedupe_key=None, **facts):
+def _queue(case, audience, topic, phone=None, unit_id=None, dedupe_key=None, now=None, **facts):
     if dedupe_key and db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
         return None
     body = TEMPLATES[topic].format(**{**_case_facts(case), **facts})
     message = OutboxMessage(case_id=case.id, audience=audience, topic=topic, body=body, phone=phone,
-                            unit_id=unit_id, dedupe_key=dedupe_key)
+                            unit_id=unit_id, dedupe_key=dedupe_key, created_at=now or utcnow())
     db.session.add(message)
     return message
 

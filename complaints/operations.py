@@ -14,6 +14,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.clock import local_today
 from app.errors import Refusal
 from app.extensions import db
 from app.models import Role, utcnow
@@ -21,8 +22,8 @@ from app.scheme import current_scheme
 from complaints import deductions, events, notify, workflow
 from complaints.deadlines import local_date
 from complaints.holidays import apply_deadlines, work_calendar
-from complaints.models import (CHANNEL_LABELS, DUE_COLUMNS, Case, CaseKind, Extension, IdentityView, NoticeItem,
-                               Rating, RATING_LABELS)
+from complaints.models import (CHANNEL_LABELS, DUE_COLUMNS, CallbackRequest, Case, CaseKind, Extension,
+                               IdentityView, NoticeItem, Rating, RATING_LABELS)
 from complaints.privacy import mask_name, mask_phone, normalise_phone
 from app.text import text_problem
 
@@ -82,12 +83,12 @@ def create_case(*, kind, unit, description, window=None, name=None, phone=None, 
     case.notice_items = [NoticeItem(position=i, material=m.strip(), basis=b.strip())
                          for i, (m, b) in enumerate(notice_items)]
     if kind == CaseKind.callback:  # the citizen never saw a receipt: the notice is the only way to follow it
-        notify.to_citizen(case, "callback", code=code, link=notify.lookup_link())
+        notify.to_citizen(case, "callback", code=code, link=notify.lookup_link(), now=now)
     else:
-        notify.to_citizen(case, "received")
+        notify.to_citizen(case, "received", now=now)
     if case.notice_items:
         items = ";".join(f"{i}. {n.material}(依据:{n.basis})" for i, n in enumerate(case.notice_items, 1))
-        notify.to_citizen(case, "one_time_notice", items=items)
+        notify.to_citizen(case, "one_time_notice", items=items, now=now)
     db.session.flush()
     return case, code
 
@@ -95,25 +96,42 @@ def create_case(*, kind, unit, description, window=None, name=None, phone=None, 
 BAD_LEVELS = (1, 2)  # 非常不满意, 不满意
 
 
-def open_callback(response, phone, now=None):
-    """A callback case (回访核实, then 整改) for a survey response with a bad rating and a phone number.
+def open_callback(response, phone):
+    """A pending callback request for a survey response with a bad rating and a phone number.
 
-    Returns the case, or None without a bad rating or a valid phone. The case
-    records only the unit and the low-rated dimensions and items: no comment,
-    no window, no other answer, so that its content cannot tie the anonymous
-    response to the phone number. The first notice brings the number and code.
+    Returns the request, or None without a bad rating or a valid phone. It
+    keeps only the unit, the phone, the low-rated dimensions and items and the
+    day: no comment, no window, no time, no other answer. The case (回访核实,
+    then 整改) is opened by the next sweep (`open_pending_callbacks`), so that
+    no timestamp ties it to the anonymous response.
     """
     phone = normalise_phone(phone)
     items = sorted({answer.item for answer in response.answers if answer.level in BAD_LEVELS},
                    key=lambda item: (item.position, item.id))
     if not phone or not items:
         return None
-    lines = "\n".join(f"{item.dimension}:{item.text}" for item in items)
-    description = (f"市民在服务对象测评中对{response.unit.name}给出差评(不满意或非常不满意),并留下手机号要求回访。"
-                   f"\n评价为差评的方面:\n{lines}")
-    case, _code = create_case(kind=CaseKind.callback, unit=response.unit, description=description, phone=phone,
-                              channel="survey", now=now)
-    return case
+    request = CallbackRequest(unit_id=response.unit_id, phone=phone, requested_on=local_today(),
+                              items="\n".join(f"{item.dimension}:{item.text}" for item in items))
+    db.session.add(request)
+    db.session.flush()
+    return request
+
+
+def open_pending_callbacks(now):
+    """Open a callback case for every pending request, in random order, received at `now`; returns how many.
+
+    The first notice brings the case number and query code; the time limits count from `now`.
+    """
+    requests = list(db.session.scalars(sa.select(CallbackRequest)).all())
+    secrets.SystemRandom().shuffle(requests)  # the order of ids must not follow the order of responses
+    for request in requests:
+        description = (f"市民在服务对象测评中对{request.unit.name}给出差评(不满意或非常不满意),并留下手机号要求回访。"
+                       f"\n评价为差评的方面:\n{request.items}")
+        create_case(kind=CaseKind.callback, unit=request.unit, description=description, phone=request.phone,
+                    channel="survey", now=now)
+        db.session.delete(request)
+    db.session.flush()
+    return len(requests)
 
 
 def find_case(number, code):

@@ -1,6 +1,7 @@
-"""The daily sweep (`flask --app wsgi cases sweep`, run by cron): deadlines recounted on a calendar
+"""The sweep (`flask --app wsgi cases sweep`, run hourly by cron): deadlines recounted on a calendar
 that now knows their years, overdue deductions, reminders one working day ahead, the 7-day rating
-timeout, then delivery of the outbox.
+timeout, callback cases opened from the pending requests of bad survey ratings, then delivery of the
+outbox.
 
 Idempotent: deductions are unique per case, step and unit, reminders carry a
 dedupe key, and a closed case is not touched again. Each case runs in its own
@@ -36,6 +37,8 @@ def sweep(now=None):
         if outcome:
             counts[outcome] += 1
     db.session.flush()
+    # After the case loop: a new callback case is due tomorrow, its reminder belongs to the next run.
+    counts["callbacks"] = operations.open_pending_callbacks(now)
     counts["sent"] = notify.deliver_pending(now=now)
     return counts
 

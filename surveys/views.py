@@ -72,7 +72,8 @@ def window_survey(window_code):
                                        started_at=_started_at(form), digest=digest)
     except ops.SurveyError as error:
         return _render_form(form, error.status, notice=error.message, **context)
-    # A bad rating with a phone number opens a callback case; the phone is stored there only.
+    # A bad rating with a phone number leaves a pending callback request (phone stored there only);
+    # the sweep opens its case later, so no timestamp links the case to this response.
     open_callback(response, form.contact_phone.data)
     return redirect(url_for("surveys.thanks", unit=window.unit.code, window=window.code))
 
