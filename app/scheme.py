@@ -76,10 +76,12 @@ def load_scheme(name_or_path="default"):
 
 
 def current_scheme():
-    """The scheme configured for the running app (config SCHEME)."""
-    from flask import current_app
+    """The scheme configured for the running app (config SCHEME), read once per request."""
+    from flask import current_app, g
 
-    return load_scheme(current_app.config["SCHEME"])
+    if "scheme" not in g:
+        g.scheme = load_scheme(current_app.config["SCHEME"])
+    return g.scheme
 
 
 def category_names(scheme):

@@ -61,10 +61,11 @@ def app(tmp_path_factory):
         with app.app_context():
             db.create_all()
 
-        # Test requests share the test's app context (and so `g`): forget the signed-in user each time.
+        # Test requests share the test's app context (and so `g`): forget what a request cached there.
         @app.before_request
-        def _forget_user():
+        def _forget_request_state():
             g.pop("_login_user", None)
+            g.pop("scheme", None)
 
         yield app
         with app.app_context():

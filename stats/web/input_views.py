@@ -2,7 +2,6 @@
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -96,9 +95,7 @@ def adjustments():
 @role_required(*STAFF)
 def adjustments_sync():
     """Bring overdue-case deductions into the ledger (a score run does this too); a GET never writes."""
-    year = requested_year(request.form.get("year", type=int))
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    year = requested_year(request.form.get("year", type=int))  # CSRFProtect has checked the token
     fed = ops.feed_overdue_deductions(year)
     flash(f"已同步超期扣分:新增 {fed['added']} 条,撤销 {fed['revoked']} 条。", "success")
     return redirect(url_for("stats_inputs.adjustments", year=year))

@@ -128,13 +128,19 @@ def run_diff(run_id):
 @bp.route("/runs/<int:run_id>/units/<code>")
 @role_required(*STAFF)
 def unit_page(run_id, code):
+    run, detail = _unit(run_id, code)
+    return render_template("stats/unit.html", run=run, d=detail, charts=_unit_charts(run, detail),
+                           flag_text=report.flag_text, part_label=lambda p: report.part_label(run.results, p),
+                           parts=_unit_parts(run, detail))
+
+
+def _unit(run_id, code):
+    """The run and one unit's detail in it, or 404."""
     run = _run(run_id)
     detail = report.unit_detail(run.results, code)
     if detail is None:
         abort(404)
-    return render_template("stats/unit.html", run=run, d=detail, charts=_unit_charts(run, detail),
-                           flag_text=report.flag_text, part_label=lambda p: report.part_label(run.results, p),
-                           parts=_unit_parts(run, detail))
+    return run, detail
 
 
 def _unit_charts(run, detail):
@@ -177,10 +183,7 @@ def notice_pdf(run_id):
 @bp.route("/runs/<int:run_id>/units/<code>/report.pdf")
 @role_required(*STAFF)
 def unit_report_pdf(run_id, code):
-    run = _run(run_id)
-    detail = report.unit_detail(run.results, code)
-    if detail is None:
-        abort(404)
+    run, detail = _unit(run_id, code)
     pdf = render_pdf("pdf/unit_report.html", run=run, d=detail, charts=_unit_charts(run, detail),
                      parts=_unit_parts(run, detail), flag_text=report.flag_text)
     return _download(pdf, "application/pdf", f"{run.year}年度考核结果-{detail['row']['name']}.pdf")
