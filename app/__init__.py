@@ -1,11 +1,16 @@
-"""Xiaoneng (效能测评): public-satisfaction surveys and complaint intake for 机关效能建设考核."""
+"""Xiaoneng (效能测评): public-satisfaction surveys and complaint intake for 机关效能建设考核.
+
+This package is the composition root: `create_app` builds the kernel (app.kernel) and wires in every
+domain (app.registry, surveys, complaints, stats.web) through app.composition. Nothing below the
+composition imports it.
+"""
 import os
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import UnicodeConverter
 
-from app import config, db
+from app.kernel import config, db
 
 
 def create_app(test_config=None):
@@ -24,10 +29,9 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
-    _register_blueprints(app)
-    from app import cli
+    from app import composition  # late: the domains import the kernel, which runs this package first
 
-    cli.init_app(app)
+    composition.wire(app)
     return app
 
 
@@ -37,18 +41,3 @@ class TextConverter(UnicodeConverter):
     def __init__(self, url_map, *args, **kwargs):
         super().__init__(url_map, *args, **kwargs)
         self.regex = self.regex.replace("[^/]", r"[^/\x00-\x1f]")
-
-
-def _register_blueprints(app):
-    from app.views import bp as core_bp
-    from app.auth import bp as auth_bp
-    from app.admin import bp as admin_bp
-    from app.api import bp as api_bp
-    from surveys.views import bp as surveys_bp
-    from surveys.admin_views import bp as survey_admin_bp
-    from complaints import blueprints as case_blueprints
-    from stats.web import blueprints as stats_blueprints
-
-    for blueprint in (core_bp, auth_bp, admin_bp, api_bp, surveys_bp, survey_admin_bp, *case_blueprints(),
-                      *stats_blueprints()):
-        app.register_blueprint(blueprint)

@@ -3,8 +3,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Unit, Window
+from app.kernel.extensions import db
+from app.registry.models import Unit, Window
 from surveys.models import Campaign, Item, Questionnaire
 
 # (code, text, dimension, weight, allow_unknown)

@@ -3,14 +3,14 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth import role_required
-from app.clock import local_today
-from app.extensions import db
+from app.registry.auth import role_required
+from app.kernel.clock import local_today
+from app.kernel.extensions import db
 from complaints import deductions, holidays, notify, workflow
 from complaints.deadlines import NoticeError, local_text, package_knows
 from complaints.forms import CalendarForm, RevokeForm
 from complaints.models import Case, Deduction, Extension, OutboxMessage
-from complaints.privacy import mask_phone
+from app.kernel.privacy import mask_phone
 
 bp = Blueprint("case_admin", __name__, url_prefix="/admin/cases")
 

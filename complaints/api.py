@@ -13,12 +13,12 @@ from datetime import timezone
 from flask import Blueprint, current_app, request
 from werkzeug.datastructures import MultiDict
 
-from app.clock import SHANGHAI
-from app.extensions import csrf
+from app.kernel.clock import SHANGHAI
+from app.kernel.extensions import csrf
 from complaints import operations as ops, ratelimit, workflow
 from complaints.deadlines import end_of_day
 from complaints.forms import CaseFieldsForm
-from app.text import text_problem
+from app.kernel.text import text_problem
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

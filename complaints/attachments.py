@@ -19,8 +19,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from app.extensions import db
-from app.scheme import current_scheme
+from app.kernel.extensions import db
+from app.kernel.scheme import current_scheme
 from complaints.models import Attachment
 
 MAX_PIXELS = 40_000_000  # a larger image is refused: decoding it would be a memory bomb

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import click
 from flask import Blueprint
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints import holidays
 from complaints.deadlines import NoticeError
 from complaints.sweep import sweep

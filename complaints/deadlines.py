@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import chinese_calendar
 
-from app.clock import SHANGHAI
+from app.kernel.clock import SHANGHAI
 
 
 @functools.cache

@@ -6,9 +6,10 @@ the office instead. One deduction per case, step and unit (a unique constraint).
 """
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Unit, utcnow
-from app.scheme import current_scheme
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
+from app.registry.models import Unit
+from app.kernel.scheme import current_scheme
 from complaints import events, notify, workflow
 from complaints.deadlines import local_date
 from complaints.models import Case, Deduction

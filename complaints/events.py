@@ -4,8 +4,8 @@ Every status change (operations._act) and every fact recorded without a move
 (overdue, recompute) passes through `record`, which asks workflow.next_status
 first; the database keeps the rows append-only (see models).
 """
-from app.extensions import db
-from app.models import utcnow
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
 from complaints import workflow
 from complaints.models import CaseEvent
 

@@ -7,16 +7,15 @@ from wtforms import (BooleanField, Form, FieldList, FormField, HiddenField, Inte
 from wtforms.validators import (AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
-from app.extensions import db
-from app.forms import CheckedForm
-from app.models import Unit, Window
-from app.scheme import current_scheme
+from app.kernel.extensions import db
+from app.kernel.forms import PHONE_INVALID, CheckedForm
+from app.registry.models import Unit, Window
+from app.kernel.scheme import current_scheme
 from complaints.models import CHANNEL_LABELS, CITIZEN_KINDS, KIND_LABELS, RATING_LABELS, Channel
-from complaints.privacy import normalise_phone
+from app.kernel.privacy import normalise_phone
 
 KIND_CHOICES = [SelectChoice(str(kind), KIND_LABELS[kind]) for kind in CITIZEN_KINDS]
 RATING_CHOICES = [SelectChoice(str(value), label) for value, label in RATING_LABELS.items()]
-PHONE_INVALID = "请填写11位中国大陆手机号码"
 
 
 def active_unit(code):
@@ -191,13 +190,3 @@ class CalendarForm(CheckedForm):
     year = IntegerField("年度", validators=[InputRequired("请填写年度"), NumberRange(min=2000, max=2100)])
     text = TextAreaField("放假安排(每行一条)", validators=[InputRequired("请粘贴放假安排"), Length(max=5000)])
     note = StringField("文件名称或文号", validators=[Optional(), Length(max=200)])
-
-
-def callback_phone_field():
-    """The optional contact field on the non-fixed survey: a bad rating with a phone gets a callback."""
-    return StringField("如需回访,请留下手机号(选填)", validators=[Optional(), _mobile])
-
-
-def _mobile(_form, field):
-    if field.data and field.data.strip() and normalise_phone(field.data) is None:
-        raise ValidationError(PHONE_INVALID)

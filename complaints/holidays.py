@@ -3,8 +3,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import utcnow
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
 from complaints import deadlines, events, workflow
 from complaints.models import Case, CalendarDay, CalendarYear
 

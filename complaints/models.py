@@ -7,8 +7,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
-from app.models import Unit, User, Window, utcnow
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
+from app.registry.models import Unit, User, Window
 from complaints import workflow
 
 

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.utils import import_string
 
-from app.extensions import db
-from app.links import public_url
-from app.models import utcnow
+from app.kernel.extensions import db
+from app.kernel.links import public_url
+from app.kernel.clock import utcnow
 from complaints.models import OutboxMessage
-from complaints.privacy import mask_phone
+from app.kernel.privacy import mask_phone
 
 log = logging.getLogger(__name__)
 

@@ -14,18 +14,18 @@ from datetime import timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.clock import local_today
-from app.errors import Refusal
-from app.extensions import db
-from app.models import Role, utcnow
-from app.scheme import current_scheme
+from app.kernel.refusals import Refusal
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
+from app.registry.models import Role
+from app.kernel.scheme import current_scheme
 from complaints import deductions, events, notify, workflow
 from complaints.deadlines import local_date
 from complaints.holidays import apply_deadlines, work_calendar
 from complaints.models import (CHANNEL_LABELS, DUE_COLUMNS, CallbackRequest, Case, CaseKind, Extension,
                                IdentityView, NoticeItem, Rating, RATING_LABELS)
-from complaints.privacy import mask_name, mask_phone, normalise_phone
-from app.text import text_problem
+from app.kernel.privacy import mask_name, mask_phone
+from app.kernel.text import text_problem
 
 
 class CaseError(Refusal):
@@ -93,25 +93,13 @@ def create_case(*, kind, unit, description, window=None, name=None, phone=None, 
     return case, code
 
 
-BAD_LEVELS = (1, 2)  # 非常不满意, 不满意
+def store_callback_request(*, unit_id, phone, items, requested_on):
+    """Keep a pending callback request (from the survey's signal) for the next sweep to open.
 
-
-def open_callback(response, phone):
-    """A pending callback request for a survey response with a bad rating and a phone number.
-
-    Returns the request, or None without a bad rating or a valid phone. It
-    keeps only the unit, the phone, the low-rated dimensions and items and the
-    day: no comment, no window, no time, no other answer. The case (回访核实,
-    then 整改) is opened by the next sweep (`open_pending_callbacks`), so that
-    no timestamp ties it to the anonymous response.
+    The case (回访核实, then 整改) is opened by `open_pending_callbacks` in random order, so that no
+    timestamp ties it to the anonymous response.
     """
-    phone = normalise_phone(phone)
-    items = sorted({answer.item for answer in response.answers if answer.level in BAD_LEVELS},
-                   key=lambda item: (item.position, item.id))
-    if not phone or not items:
-        return None
-    request = CallbackRequest(unit_id=response.unit_id, phone=phone, requested_on=local_today(),
-                              items="\n".join(f"{item.dimension}:{item.text}" for item in items))
+    request = CallbackRequest(unit_id=unit_id, phone=phone, requested_on=requested_on, items="\n".join(items))
     db.session.add(request)
     db.session.flush()
     return request

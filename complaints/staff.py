@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth import role_required
-from app.clock import local_today
-from app.extensions import db
-from app.models import Role, Unit
+from app.registry.auth import role_required
+from app.kernel.clock import local_today
+from app.kernel.extensions import db
+from app.registry.models import Role, Unit
 from complaints import attachments, operations as ops, workflow
 from complaints.deadlines import local_text
 from complaints.deductions import unit_is_late
@@ -19,7 +19,7 @@ from complaints.forms import (AcceptForm, AssignForm, CloseForm, DeclineForm, Ex
                               RecordForm, ReleaseForm, ReplyForm, TransferForm, UnitReplyForm, active_unit)
 from complaints.holidays import unknown_years, work_calendar
 from complaints.models import Attachment, Case, CaseKind, CHANNEL_LABELS, Deduction, IdentityView, RATING_LABELS
-from complaints.privacy import mask_name, mask_phone
+from app.kernel.privacy import mask_name, mask_phone
 
 bp = Blueprint("case_staff", __name__, url_prefix="/staff/cases")
 

@@ -10,9 +10,9 @@ left for the next run and counted, the others go on. Tests pass `now`.
 """
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import utcnow
-from app.scheme import current_scheme
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
+from app.kernel.scheme import current_scheme
 from complaints import deductions, holidays, notify, operations, workflow
 from complaints.deadlines import local_date
 from complaints.models import Case, Rating

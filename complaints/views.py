@@ -6,17 +6,17 @@ session cookie, so it never appears in a URL, a log line or a Referer header.
 import sqlalchemy as sa
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
-from app.clock import local_now
-from app.extensions import csrf, db
-from app.models import Unit, Window
-from app.pdf import render_pdf
-from app.scheme import current_scheme
+from app.kernel.clock import local_now
+from app.kernel.extensions import csrf, db
+from app.registry.models import Unit, Window
+from app.kernel.pdf import render_pdf
+from app.kernel.scheme import current_scheme
 from complaints import attachments, operations as ops, ratelimit
 from complaints.deadlines import end_of_day
 from complaints.forms import IntakeForm, LookupForm, RateForm
 from complaints.holidays import unknown_years
 from complaints.models import RATING_LABELS
-from app.text import text_problem
+from app.kernel.text import text_problem
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 

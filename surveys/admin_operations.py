@@ -7,9 +7,9 @@ import secrets
 
 import sqlalchemy as sa
 
-from app.db import upsert
-from app.extensions import db
-from app.models import Unit, Window
+from app.kernel.db import upsert
+from app.kernel.extensions import db
+from app.registry.models import Unit, Window
 from surveys.models import GROUP_LABELS, Campaign, FixedRespondent, Group, Invitation, Item, Questionnaire
 from surveys.operations import SurveyError, response_counts, revise_questionnaire, token_hash
 

@@ -11,13 +11,13 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice
 
-from app.auth import role_required
-from app.clock import local_today
-from app.extensions import db
-from app.models import Unit, Window
-from app.links import public_url
-from app.pdf import render_pdf
-from app.scheme import category_names, current_scheme
+from app.registry.auth import role_required
+from app.kernel.clock import local_today
+from app.kernel.extensions import db
+from app.registry.models import Unit, Window
+from app.kernel.links import public_url
+from app.kernel.pdf import render_pdf
+from app.kernel.scheme import category_names, current_scheme
 from surveys import forms
 from surveys import admin_operations as staff_ops
 from surveys import operations as ops

@@ -10,7 +10,7 @@ from wtforms.validators import (
     AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
 )
 
-from app.forms import CheckedForm
+from app.kernel.forms import CheckedForm, mobile_phone
 from surveys.models import LEVEL_LABELS, UNKNOWN_LABEL
 
 UNKNOWN = "0"  # the form's value for 不了解; stored as NULL
@@ -153,3 +153,8 @@ def build_paper_form(questionnaire, comment_max):
         setattr(Form, f"item_{item.id}", StringField(item.text, description=item.dimension, validators=[
             InputRequired(message=f"请填写{hint}"), AnyOf(allowed, message=f"请填写{hint}")]))
     return Form()
+
+
+def callback_phone_field():
+    """The optional contact field on the non-fixed survey: a bad rating with a phone gets a callback."""
+    return StringField("如需回访,请留下手机号(选填)", validators=[Optional(), mobile_phone])

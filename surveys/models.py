@@ -5,8 +5,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.extensions import db
-from app.models import Unit, Window, utcnow
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
+from app.registry.models import Unit, Window
 
 
 class Group(enum.StrEnum):

@@ -7,10 +7,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.clock import local_today
-from app.errors import Refusal
-from app.extensions import db
-from app.models import Unit, Window, utcnow
+from app.kernel.clock import local_today
+from app.kernel.privacy import normalise_phone
+from app.kernel.refusals import Refusal
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
+from app.registry.models import Unit, Window
+from surveys.signals import callback_requested
 from surveys.models import (
     Answer, Campaign, FixedRespondent, Group, Invitation, Item, Questionnaire, Response,
 )
@@ -218,3 +221,20 @@ def units_by_code():
 
 
 # --- Staff side: campaigns, questionnaire editing, fixed respondents, counts, paper entry ---
+
+
+def request_callback(response, phone, bad_levels):
+    """Announce a callback request when a response rates something badly and left a valid phone.
+
+    Only the unit, the phone, the badly rated items and the day travel with the signal: no comment,
+    window, time or other answer, so the case it becomes cannot be tied back to the response.
+    Returns whether a request was announced.
+    """
+    phone = normalise_phone(phone)
+    items = sorted({answer.item for answer in response.answers if answer.level in bad_levels},
+                   key=lambda item: (item.position, item.id))
+    if not phone or not items:
+        return False
+    callback_requested.send(None, unit_id=response.unit_id, phone=phone, requested_on=local_today(),
+                            items=[f"{item.dimension}:{item.text}" for item in items])
+    return True

@@ -4,13 +4,11 @@ from datetime import timezone
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app.clock import local_today as _today
-from app.extensions import csrf
-from app.scheme import current_scheme
-from complaints.forms import callback_phone_field
-from complaints.operations import open_callback
+from app.kernel.clock import local_today as _today
+from app.kernel.extensions import csrf
+from app.kernel.scheme import current_scheme
 from surveys import operations as ops
-from surveys.forms import build_questionnaire_form
+from surveys.forms import build_questionnaire_form, callback_phone_field
 from surveys.models import Group
 
 bp = Blueprint("surveys", __name__)
@@ -72,9 +70,9 @@ def window_survey(window_code):
                                        started_at=_started_at(form), digest=digest)
     except ops.SurveyError as error:
         return _render_form(form, error.status, notice=error.message, **context)
-    # A bad rating with a phone number leaves a pending callback request (phone stored there only);
-    # the sweep opens its case later, so no timestamp links the case to this response.
-    open_callback(response, form.contact_phone.data)
+    # A bad rating with a phone number is announced; the listener keeps a pending request (the phone is
+    # stored there only) whose case the sweep opens later, so no timestamp links it to this response.
+    ops.request_callback(response, form.contact_phone.data, current_scheme()["survey"]["bad_levels"])
     return redirect(url_for("surveys.thanks", unit=window.unit.code, window=window.code))
 
 

@@ -17,8 +17,8 @@ from flask.ctx import _cv_app
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
-from app.config import normalise_database_url
-from app.extensions import db
+from app.kernel.config import normalise_database_url
+from app.kernel.extensions import db
 from tests import factories
 
 # A cheap password hash keeps sign-in fast in tests; production keeps scrypt.

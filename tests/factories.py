@@ -3,7 +3,7 @@ import itertools
 from datetime import date
 
 from app.demo import FIXED_ITEMS, NONFIXED_ITEMS
-from app.models import Unit, User, Window
+from app.registry.models import Unit, User, Window
 from surveys.models import Campaign, FixedRespondent, Item, Questionnaire
 
 _seq = itertools.count(1)

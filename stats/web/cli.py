@@ -15,8 +15,8 @@ import click
 from flask import Blueprint, current_app
 from tqdm import tqdm
 
-from app.extensions import db
-from app.scheme import SchemeError, load_scheme
+from app.kernel.extensions import db
+from app.kernel.scheme import SchemeError, load_scheme
 from stats.responses_io import read_items, read_responses, read_units
 from stats.scoring import result_dict, score_units
 from stats.web.inputs import NoCampaign, reinstated_ids, response_count

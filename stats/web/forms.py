@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from app.forms import CheckedForm
+from app.kernel.forms import CheckedForm
 
 YEAR_RANGE = NumberRange(min=2000, max=2100, message="年度应在 2000 至 2100 之间")
 

@@ -12,10 +12,10 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from app.auth import role_required
-from app.extensions import db
-from app.models import Unit, Window
-from app.scheme import load_scheme
+from app.registry.auth import role_required
+from app.kernel.extensions import db
+from app.registry.models import Unit, Window
+from app.kernel.scheme import load_scheme
 from stats.web import STAFF, requested_year
 from stats.web import operations as ops
 from stats.web.forms import AdjustmentForm, ButtonForm, PartsImportForm, ReinstateForm, RevokeForm

@@ -11,9 +11,9 @@ from datetime import UTC
 import numpy as np
 import sqlalchemy as sa
 
-from app.clock import local_today
-from app.extensions import db
-from app.models import Unit, Window
+from app.kernel.clock import local_today
+from app.kernel.extensions import db
+from app.registry.models import Unit, Window
 from stats.responses_io import responses_from_records
 from stats.web.models import Adjustment, PartScore, Reinstatement
 from surveys.models import Answer, Campaign, Item, Questionnaire, Response

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from sqlalchemy import DDL, event
 
-from app.extensions import db
-from app.models import Unit, User, utcnow
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
+from app.registry.models import Unit, User
 from surveys.models import Response
 
 

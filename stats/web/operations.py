@@ -6,11 +6,13 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Unit, utcnow
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
+from app.registry.models import Unit
 from stats.totals import validate_parts
 from stats.web.inputs import registry_units
 from stats.web.models import Adjustment, Origin, PartScore, Reinstatement
+from stats.web.signals import overdue_deductions_wanted
 from surveys.models import Campaign, Response
 
 PARTS_REQUIRED = ("unit_code", "part", "points")  # source and note may be left out
@@ -147,9 +149,7 @@ def overdue_ref(deduction):
 def _overdue_changes(year, deductions):
     """(deductions to add, [(line, deduction)] to revoke): what feeding would change, without writing."""
     if deductions is None:
-        from complaints.deductions import deductions_for_year
-
-        deductions = deductions_for_year(year)
+        deductions = [row for _receiver, rows in overdue_deductions_wanted.send(None, year=year) for row in rows]
     lines = {line.origin_ref: line for line in db.session.scalars(
         sa.select(Adjustment).where(Adjustment.origin == Origin.overdue_case))}
     to_add, to_revoke, planned = [], [], set()
@@ -173,7 +173,7 @@ def pending_overdue(year, deductions=None):
 def feed_overdue_deductions(year, deductions=None):
     """Bring the year's overdue-case deductions into the ledger; safe to repeat.
 
-    `deductions` defaults to complaints.deductions.deductions_for_year(year): dicts with unit_code,
+    `deductions` defaults to what the receivers of `overdue_deductions_wanted` answer: dicts with unit_code,
     points, case_number, stage, reason, revoked, revoke_reason. A deduction enters once (origin_ref
     = overdue_ref); when it is revoked, its line is revoked too. Returns counts.
     """

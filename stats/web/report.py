@@ -4,7 +4,7 @@ Pages, exports and PDF notices all read a run through these functions, so they a
 """
 from datetime import UTC
 
-from app.clock import SHANGHAI
+from app.kernel.clock import SHANGHAI
 from surveys.models import GROUP_LABELS
 
 REASON_LABELS = {

@@ -4,9 +4,9 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
-from app.models import utcnow
-from app.scheme import read_scheme_file
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
+from app.kernel.scheme import read_scheme_file
 from stats.responses_io import GROUPS
 from stats.scoring import dimension_indices, result_dict, score_units
 from stats.screening import straightlined

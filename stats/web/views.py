@@ -15,9 +15,9 @@ from flask import (
 )
 from flask_login import current_user
 
-from app.auth import role_required
-from app.extensions import db
-from app.pdf import render_pdf
+from app.registry.auth import role_required
+from app.kernel.extensions import db
+from app.kernel.pdf import render_pdf
 from stats.web import STAFF, charts, exports, report, requested_year
 from stats.web.forms import PublishForm, RunForm
 from stats.web.inputs import default_year

@@ -5,8 +5,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Unit, User, Window
+from app.kernel.extensions import db
+from app.registry.models import Unit, User, Window
 from tests.conftest import csrf_from
 
 PASSWORD = "a-long-test-password"

@@ -2,8 +2,8 @@
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import User
+from app.kernel.extensions import db
+from app.registry.models import User
 from tests.conftest import csrf_from
 
 

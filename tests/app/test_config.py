@@ -5,8 +5,8 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
-from app.config import normalise_database_url
-from app.extensions import db
+from app.kernel.config import normalise_database_url
+from app.kernel.extensions import db
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_second_init_keeps_responses(empty_app):
 
 
 def test_public_links_use_the_configured_base_also_outside_a_request(app, monkeypatch):
-    from app.links import public_url
+    from app.kernel.links import public_url
 
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://xn.example.gov.cn/")
     assert public_url("cases.lookup") == "https://xn.example.gov.cn/cases/lookup"

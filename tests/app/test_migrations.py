@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
-from app.extensions import db
+from app.kernel.extensions import db
 
 
 @pytest.mark.isolated

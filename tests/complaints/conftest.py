@@ -5,7 +5,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import encode_multipart
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints import operations as ops, ratelimit
 from tests.conftest import csrf_from
 

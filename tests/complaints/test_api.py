@@ -4,7 +4,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints import operations as ops
 from complaints.models import Case
 

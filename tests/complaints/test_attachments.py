@@ -11,7 +11,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, NameObject
 from werkzeug.datastructures import FileStorage
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints import attachments, operations as ops
 from complaints.models import Attachment, Case
 from tests.complaints.conftest import file_case, intake_data, post_multipart

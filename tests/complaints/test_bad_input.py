@@ -7,10 +7,10 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints import operations as ops
 from complaints.models import Case, CaseEvent, Deduction, OutboxMessage
-from app.text import CONTROL_MESSAGE, ENCODING_MESSAGE, text_problem
+from app.kernel.text import CONTROL_MESSAGE, ENCODING_MESSAGE, text_problem
 from tests.complaints.conftest import file_case, intake_data, post_multipart
 from tests.conftest import csrf_from
 

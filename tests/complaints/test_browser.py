@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints.models import Attachment, Case
 from tests.factories import Factory
 

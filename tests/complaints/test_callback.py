@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.clock import local_today
-from app.extensions import db
-from app.models import utcnow
+from app.kernel.clock import local_today
+from app.kernel.extensions import db
+from app.kernel.clock import utcnow
 from complaints import operations as ops
 from complaints.deadlines import local_date
 from complaints.models import CallbackRequest, Case, CaseEvent, OutboxMessage

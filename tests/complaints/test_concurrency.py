@@ -5,8 +5,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.models import Unit, User
+from app.kernel.extensions import db
+from app.registry.models import Unit, User
 from complaints import operations as ops
 from complaints.models import Case, CaseEvent
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints import holidays, operations as ops
 from complaints.deadlines import NoticeError, WorkCalendar, compute, end_of_day, local_date, parse_notice
 from complaints.models import CaseEvent

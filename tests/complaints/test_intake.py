@@ -4,7 +4,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints import deductions, operations as ops
 from complaints.models import Case, CaseEvent, Deduction, OutboxMessage
 from tests.complaints.conftest import file_case, intake_data, post_multipart

@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints import operations as ops
 from complaints.models import Case, CaseEvent, Extension, IdentityView, NoticeItem, OutboxMessage
 from tests.complaints.conftest import any_csrf, file_case

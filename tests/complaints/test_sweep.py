@@ -5,7 +5,7 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints import deadlines, operations as ops
 from complaints.deductions import deductions_for_year
 from complaints.models import Case, CaseEvent, Deduction, OutboxMessage

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints import events, operations as ops, workflow
 from complaints.models import Case, CaseEvent, Deduction
 from complaints.sweep import sweep

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.extensions import db
+from app.kernel.extensions import db
 from surveys.models import Answer, Response
 
 YEAR = 2024

@@ -1,7 +1,7 @@
 """Only statisticians and admins see the statistics pages; liaisons and handlers get 403."""
 import pytest
 
-from app.extensions import db
+from app.kernel.extensions import db
 from stats.web.models import ScoreRun
 from stats.web.runs import create_run
 from tests.conftest import csrf_from

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.extensions import db
+from app.kernel.extensions import db
 from stats.web.runs import create_run
 from surveys.models import Answer, Response
 from tests.factories import Factory

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.scheme import scheme_path
+from app.kernel.extensions import db
+from app.kernel.scheme import scheme_path
 from stats.web.models import ScoreRun
 from tests.stats_web.conftest import YEAR
 

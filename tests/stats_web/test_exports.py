@@ -6,7 +6,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from app.extensions import db
+from app.kernel.extensions import db
 from stats.web.exports import neutralise
 from stats.web.runs import create_run
 from tests.stats_web.conftest import YEAR

@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from complaints import deductions as case_deductions
 from complaints import operations as case_ops
 from complaints.models import Deduction

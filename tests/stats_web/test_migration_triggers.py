@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from app.extensions import db
+from app.kernel.extensions import db
 
 QUERIES = {
     "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'stats_score_runs'",

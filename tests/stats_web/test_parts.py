@@ -4,7 +4,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from stats.web.models import PartScore
 from stats.web.operations import StatsError, read_parts_csv
 from stats.web.runs import create_run

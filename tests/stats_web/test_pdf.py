@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.scheme import scheme_path
+from app.kernel.scheme import scheme_path
 from stats.web.operations import add_adjustment
 from stats.web.runs import create_run
 from tests.stats_web.conftest import YEAR

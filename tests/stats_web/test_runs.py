@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
-from app.scheme import load_scheme, scheme_path
+from app.kernel.extensions import db
+from app.kernel.scheme import load_scheme, scheme_path
 from stats.web.models import FrozenRunError, ScoreRun
 from stats.web.operations import StatsError, import_parts
 from stats.web.runs import create_run, diff_runs, publish_run, units_missing_parts

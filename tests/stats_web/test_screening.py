@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from stats.web.models import Reinstatement, ScoreRun
 from stats.web.operations import StatsError, reinstate
 from stats.web.runs import create_run, diff_runs

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from surveys import admin_operations as staff_ops
 from surveys import operations as ops
 from surveys.models import Answer, Campaign, Questionnaire

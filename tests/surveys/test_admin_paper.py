@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from surveys.models import Response
 from tests.conftest import csrf_from
 

@@ -2,7 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from surveys.models import Response
 from tests.factories import Factory
 

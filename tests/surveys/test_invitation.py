@@ -5,7 +5,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.kernel.extensions import db
 from surveys import operations as ops
 from surveys.models import Invitation, Response
 from tests.conftest import csrf_from

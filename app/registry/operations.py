@@ -1,15 +1,19 @@
-"""Unit registry: parse the published unit list, import and export it as CSV."""
+"""Registry operations: the unit list (parse, import, export as CSV), windows and staff accounts.
+
+Operations flush; the request boundary (or the command) commits.
+"""
 import csv
 import io
 import os
 import re
+import secrets
 
 import sqlalchemy as sa
 
-from app.db import upsert
-from app.extensions import db
-from app.errors import Refusal
-from app.models import Unit, Window
+from app.kernel.db import upsert
+from app.kernel.extensions import db
+from app.kernel.refusals import Refusal
+from app.registry.models import Role, Unit, User, Window
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 ANHUI_LIST = os.path.join(DATA_DIR, "anhui-2012-units.txt")
@@ -158,3 +162,24 @@ def export_csv():
 def load_default_units():
     with open(ANHUI_CSV, encoding="utf-8") as fh:
         return import_units(read_csv(fh))
+
+
+def create_user(username, role, unit=None, display_name=""):
+    """A new account with a one-time password; returns (user, password)."""
+    if role == Role.liaison and unit is None:
+        raise Refusal("单位联络员须选择所属单位。")
+    if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise Refusal(f"用户名 {username} 已存在。", 409)
+    user = User(username=username, display_name=display_name.strip(), role=role,
+                unit_id=unit.id if unit is not None and role == Role.liaison else None)
+    db.session.add(user)
+    return user, reset_password(user)
+
+
+def reset_password(user):
+    """Set a fresh one-time password, to be changed at first sign-in; returns it (shown once)."""
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    user.must_change_password = True
+    db.session.flush()
+    return password

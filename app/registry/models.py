@@ -1,6 +1,6 @@
 """Registry and staff models shared by every domain: units, windows, users."""
 import enum
-from datetime import datetime, timezone
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -8,11 +8,8 @@ from flask import current_app, has_app_context
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db
-
-
-def utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+from app.kernel.clock import utcnow
+from app.kernel.extensions import db
 
 
 class Unit(db.Model):

@@ -11,3 +11,8 @@ def local_now():
 
 def local_today():
     return local_now().date()
+
+
+def utcnow():
+    """Naive UTC, as every timestamp column stores it."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -1,40 +1,10 @@
-"""The base form every form of the app derives from, and the registry and staff-account forms."""
-from flask_wtf import FlaskForm
+"""Forms of the registry: units, windows, staff accounts."""
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, FieldList, FormField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from app.models import ROLE_LABELS
-from app.text import text_problem
-
-
-class CheckedForm(FlaskForm):
-    """A form whose text (any field, nested ones too) is checked by text_problem first.
-
-    A refused field gets the message; the other checks do not run, because some
-    of them query the database (a unit code with NUL is a DataError on PostgreSQL).
-    """
-
-    def validate(self, extra_validators=None):
-        refused = {field: problem for field in self if (problem := _first_problem(field))}
-        for field, problem in refused.items():
-            field.errors = [problem]
-        return not refused and super().validate(extra_validators)
-
-
-def _first_problem(field):
-    return next(filter(None, map(text_problem, _texts(field))), None)
-
-
-def _texts(field):
-    """Every string a field received, walking into FieldList and FormField entries."""
-    if isinstance(field, (FieldList, FormField)):
-        for entry in field:
-            yield from _texts(entry)
-        return
-    yield from (value for value in field.raw_data or () if isinstance(value, str))
-    if isinstance(field.data, str):
-        yield field.data
+from app.kernel.forms import CheckedForm
+from app.registry.models import ROLE_LABELS
 
 
 # Codes end up in URLs (/s/<window code>) and file names: keep them to plain characters.

@@ -3,9 +3,9 @@ import os
 
 from sqlalchemy import event
 
-from app.extensions import csrf, db, login_manager, migrate
+from app.kernel.extensions import csrf, db, login_manager, migrate
 
-MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
 
 def init_app(app):

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.models import ROLE_LABELS
+from app.registry.models import ROLE_LABELS
 
 
 bp = Blueprint("core", __name__)

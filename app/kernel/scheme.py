@@ -14,7 +14,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 
-SCHEMES_DIR = os.path.join(os.path.dirname(__file__), "schemes")
+SCHEMES_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemes")
 SECTIONS = ("categories", "survey", "screening", "intake", "adjustments", "cases")
 
 

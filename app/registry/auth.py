@@ -7,9 +7,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from app.extensions import db, login_manager
-from app.forms import CheckedForm
-from app.models import User
+from app.kernel.extensions import db, login_manager
+from app.kernel.forms import CheckedForm
+from app.registry.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -62,12 +62,12 @@ def login():
         user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip()))
         if user is None or not user.active or not user.check_password(form.password.data):
             flash("用户名或密码不正确。", "error")
-            return render_template("auth/login.html", form=form), 401
+            return render_template("registry/login.html", form=form), 401
         login_user(user)
         if user.must_change_password:
             return redirect(url_for("auth.change_password"))
         return redirect(_safe_next() or url_for("core.dashboard"))
-    return render_template("auth/login.html", form=form)
+    return render_template("registry/login.html", form=form)
 
 
 def _safe_next():
@@ -88,9 +88,9 @@ def change_password():
     if form.validate_on_submit():
         if not current_user.check_password(form.current.data):
             form.current.errors.append("当前密码不正确")
-            return render_template("auth/password.html", form=form), 400
+            return render_template("registry/password.html", form=form), 400
         current_user.set_password(form.new.data)
         current_user.must_change_password = False
         flash("密码已修改。", "success")
         return redirect(url_for("core.dashboard"))
-    return render_template("auth/password.html", form=form), 400 if form.errors else 200
+    return render_template("registry/password.html", form=form), 400 if form.errors else 200

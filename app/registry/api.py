@@ -2,8 +2,8 @@
 import sqlalchemy as sa
 from flask import Blueprint
 
-from app.extensions import db
-from app.models import Unit
+from app.kernel.extensions import db
+from app.registry.models import Unit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -6,13 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from app import accounts, registry
-from app.auth import role_required
-from app.errors import Refusal
-from app.extensions import db
-from app.forms import UnitForm, UnitsUploadForm, UserForm, WindowForm
-from app.models import ROLE_LABELS, Unit, User, Window
-from app.scheme import category_names, current_scheme
+from app.registry import operations
+from app.registry.auth import role_required
+from app.kernel.refusals import Refusal
+from app.kernel.extensions import db
+from app.registry.forms import UnitForm, UnitsUploadForm, UserForm, WindowForm
+from app.registry.models import ROLE_LABELS, Unit, User, Window
+from app.kernel.scheme import category_names, current_scheme
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -30,7 +30,7 @@ def _refuse(template, status, message, **context):
 @role_required("admin")
 def units():
     all_units = db.session.scalars(sa.select(Unit).order_by(Unit.category, Unit.code)).all()
-    return render_template("admin/units.html", units=all_units, upload=UnitsUploadForm(),
+    return render_template("registry/units.html", units=all_units, upload=UnitsUploadForm(),
                            categories=category_names(current_scheme()))
 
 
@@ -43,12 +43,12 @@ def units_import():
         return units(), 400
     try:
         text = form.file.data.read().decode("utf-8-sig")
-        rows = registry.read_csv(io.StringIO(text))
-        created, updated = registry.import_units(registry.check_rows(rows, category_names(current_scheme())))
+        rows = operations.read_csv(io.StringIO(text))
+        created, updated = operations.import_units(operations.check_rows(rows, category_names(current_scheme())))
     except UnicodeDecodeError:
         flash("文件不是 UTF-8 编码,请在表格软件中另存为“CSV UTF-8”。", "error")
         return units(), 400
-    except registry.RegistryError as error:
+    except operations.RegistryError as error:
         flash(f"导入失败,未保存任何单位。{error}", "error")
         return units(), 400
     flash(f"导入完成:新增 {created} 个单位,更新 {updated} 个。", "success")
@@ -81,15 +81,15 @@ def _unit_page(unit):
     context = {"form": form, "unit": unit}
     if form.is_submitted():
         if not form.validate():
-            return render_template("admin/unit_form.html", **context), 400
+            return render_template("registry/unit_form.html", **context), 400
         try:
-            saved = registry.save_unit(unit, code=form.code.data.strip(), name=form.name.data.strip(),
+            saved = operations.save_unit(unit, code=form.code.data.strip(), name=form.name.data.strip(),
                                        category=int(form.category.data), active=form.active.data)
         except Refusal as refusal:
-            return _refuse("admin/unit_form.html", refusal.status, refusal.message, **context)
+            return _refuse("registry/unit_form.html", refusal.status, refusal.message, **context)
         flash(f"已保存单位 {saved.name}。", "success")
         return redirect(url_for("admin.unit_edit", unit_id=saved.id))
-    return render_template("admin/unit_form.html", **context)
+    return render_template("registry/unit_form.html", **context)
 
 
 @bp.route("/units/<int:unit_id>/windows/new", methods=["GET", "POST"])
@@ -98,7 +98,7 @@ def window_new(unit_id):
     unit = db.get_or_404(Unit, unit_id)
     form = WindowForm()
     if not form.is_submitted():
-        form.code.data = registry.suggest_window_code(unit)
+        form.code.data = operations.suggest_window_code(unit)
     return _window_page(form, unit, None)
 
 
@@ -112,14 +112,14 @@ def window_edit(window_id):
 def _window_page(form, unit, window):
     context = {"form": form, "unit": unit, "window": window}
     if not form.is_submitted():
-        return render_template("admin/window_form.html", **context)
+        return render_template("registry/window_form.html", **context)
     if not form.validate():
-        return render_template("admin/window_form.html", **context), 400
+        return render_template("registry/window_form.html", **context), 400
     try:
-        window = registry.save_window(window, unit, code=form.code.data.strip(), name=form.name.data.strip(),
+        window = operations.save_window(window, unit, code=form.code.data.strip(), name=form.name.data.strip(),
                                       location=(form.location.data or "").strip(), active=form.active.data)
     except Refusal as refusal:
-        return _refuse("admin/window_form.html", refusal.status, refusal.message, **context)
+        return _refuse("registry/window_form.html", refusal.status, refusal.message, **context)
     flash(f"已保存服务窗口 {window.code}。", "success")
     return redirect(url_for("admin.unit_edit", unit_id=unit.id))
 
@@ -128,7 +128,7 @@ def _window_page(form, unit, window):
 @role_required("admin")
 def users():
     staff = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.role, User.username)).all()
-    return render_template("admin/users.html", users=staff, roles=ROLE_LABELS)
+    return render_template("registry/users.html", users=staff, roles=ROLE_LABELS)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -137,21 +137,21 @@ def user_new():
     form = UserForm()
     form.unit.choices = _unit_choices()
     if not form.is_submitted():
-        return render_template("admin/user_form.html", form=form)
+        return render_template("registry/user_form.html", form=form)
     if not form.validate():
-        return render_template("admin/user_form.html", form=form), 400
+        return render_template("registry/user_form.html", form=form), 400
     unit = db.session.scalar(sa.select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
     try:
-        user, password = accounts.create_user(form.username.data, form.role.data, unit,
+        user, password = operations.create_user(form.username.data, form.role.data, unit,
                                               form.display_name.data or "")
     except Refusal as refusal:
-        return _refuse("admin/user_form.html", refusal.status, refusal.message, form=form)
+        return _refuse("registry/user_form.html", refusal.status, refusal.message, form=form)
     return _show_password_once(user, password, created=True)
 
 
 def _show_password_once(user, password, created):
     """The one-time password appears on this response only, never cached."""
-    page = render_template("admin/password_once.html", user=user, password=password, created=created)
+    page = render_template("registry/password_once.html", user=user, password=password, created=created)
     return page, 200, {"Cache-Control": "no-store"}
 
 
@@ -172,4 +172,4 @@ def user_active(user_id):
 @role_required("admin")
 def user_reset_password(user_id):
     user = db.get_or_404(User, user_id)
-    return _show_password_once(user, accounts.reset_password(user), created=False)
+    return _show_password_once(user, operations.reset_password(user), created=False)

@@ -1,0 +1,27 @@
+"""The one place that knows every domain: blueprints, commands and the signals between domains."""
+from app import cli, site
+from app.registry import api as registry_api, auth, cli as registry_cli, views as registry_views
+from complaints import blueprints as case_blueprints, deductions, operations as case_operations
+from stats.web import blueprints as stats_blueprints, signals as stats_signals
+from surveys import signals as survey_signals
+from surveys.admin_views import bp as survey_admin_bp
+from surveys.views import bp as surveys_bp
+
+
+def wire(app):
+    for blueprint in (site.bp, auth.bp, registry_views.bp, registry_api.bp, surveys_bp, survey_admin_bp,
+                      *case_blueprints(), *stats_blueprints()):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)
+    registry_cli.init_app(app)
+    # Connecting the same module-level function again (one app per test) is a no-op for blinker.
+    survey_signals.callback_requested.connect(_store_callback_request, weak=False)
+    stats_signals.overdue_deductions_wanted.connect(_overdue_deductions, weak=False)
+
+
+def _store_callback_request(_sender, **request):
+    case_operations.store_callback_request(**request)
+
+
+def _overdue_deductions(_sender, year):
+    return deductions.deductions_for_year(year)

@@ -1,0 +1,1 @@
+"""The registry domain: units, service windows, staff accounts and sign-in."""

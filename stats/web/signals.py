@@ -1,0 +1,8 @@
+"""What the statistics layer asks of other domains; the composition connects who answers."""
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent with `year`; each receiver returns that year's overdue-case deductions as dicts with unit_code,
+#: points, case_number, stage, reason, revoked, revoke_reason.
+overdue_deductions_wanted = _signals.signal("overdue-deductions-wanted")
