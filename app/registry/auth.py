@@ -1,5 +1,6 @@
 """Staff sign-in, sign-out, password change and the role guard."""
 from functools import wraps
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -71,8 +72,18 @@ def login():
 
 
 def _safe_next():
+    """The `next` page, when it is a plain path on this site; anything else is ignored.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so a path like
+    "/(tab)/evil.example" or "/(backslash)evil.example" leaves the site: any control character,
+    whitespace or backslash is refused, as are a scheme and a host.
+    """
     target = request.args.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else None
+    if (not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(char.isspace() or not char.isprintable() for char in target)):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.route("/logout", methods=["POST"])
