@@ -4,6 +4,7 @@ The URL fetcher serves only data: URIs and files under this project's static
 folder, so a template (or text a citizen typed into it) can never make the
 server fetch a network address or read other local files.
 """
+import mimetypes
 import os
 from urllib.parse import unquote, urlsplit
 
@@ -11,23 +12,37 @@ from flask import current_app, render_template
 
 
 def _fetcher(static_root):
-    from weasyprint.urls import URLFetcher  # imported late: needs Pango, only PDF routes pay for it
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # late: needs Pango, only PDF routes pay
 
-    class RestrictedFetcher(URLFetcher):
+    class StaticOnlyFetcher(URLFetcher):
+        """data: through WeasyPrint; a static file read here; anything else refused. The scheme is
+        compared case-blind (FILE:, File:) and a file URL naming a host (//host/…, which urllib would
+        hand to FTP) is refused, so no other path reaches urllib's file, HTTP or FTP handlers."""
+
         def fetch(self, url, headers=None):
-            if url.startswith("file:"):
-                path = os.path.realpath(unquote(urlsplit(url).path))
-                if not path.startswith(static_root + os.sep):
-                    raise ValueError(f"blocked file in PDF: {url[:80]}")
-            return super().fetch(url, headers)
+            parts = urlsplit(url)  # lowercases the scheme and drops the tabs and newlines urllib would drop
+            if parts.scheme == "data":
+                return super().fetch(url, headers)  # allowed_protocols re-checks it is data:
+            if parts.scheme == "file" and not parts.netloc:
+                path = os.path.realpath(unquote(parts.path))
+                if path.startswith(static_root + os.sep) and os.path.isfile(path):
+                    with open(path, "rb") as fh:
+                        body = fh.read()
+                    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, body, {"Content-Type": content_type})
+            raise ValueError(f"blocked URL in PDF: {url[:80]}")
 
-    return RestrictedFetcher(allowed_protocols={"data", "file"}, allow_redirects=False, timeout=2)
+    return StaticOnlyFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=2)
+
+
+def html_to_pdf(html):
+    """PDF bytes of a page for print; relative URLs resolve in the static folder."""
+    from weasyprint import HTML
+
+    static_root = os.path.realpath(current_app.static_folder)
+    return HTML(string=html, base_url=f"file://{static_root}/", url_fetcher=_fetcher(static_root)).write_pdf()
 
 
 def render_pdf(template, **context):
     """Render `template` (an HTML page for print, extending pdf/base.html) to PDF bytes."""
-    from weasyprint import HTML
-
-    static_root = os.path.realpath(current_app.static_folder)
-    html = render_template(template, **context)
-    return HTML(string=html, base_url=f"file://{static_root}/", url_fetcher=_fetcher(static_root)).write_pdf()
+    return html_to_pdf(render_template(template, **context))
