@@ -31,6 +31,10 @@ case "${1:-run}" in
     run)
         ensure_venv requirements.txt
         .venv/bin/flask --app wsgi init
+        if [ -z "${XN_PUBLIC_BASE_URL:-}" ] && ! grep -qs '^PUBLIC_BASE_URL' instance/config.py; then
+            echo "提示：未设置对外访问地址，打印的二维码和链接将指向本机并标为“样张”。"
+            echo "      正式使用前请设置，例如：XN_PUBLIC_BASE_URL=https://xn.example.gov.cn ./manage.sh run"
+        fi
         exec .venv/bin/flask --app wsgi run --host 127.0.0.1 --port "${PORT:-5000}"
         ;;
     test)

@@ -1,5 +1,6 @@
 """The one place that knows every domain: blueprints, commands and the signals between domains."""
 from app import cli, site
+from app.kernel.links import public_base_missing
 from app.registry import api as registry_api, auth, cli as registry_cli, views as registry_views
 from complaints import blueprints as case_blueprints, deductions, operations as case_operations
 from stats.web import blueprints as stats_blueprints, signals as stats_signals
@@ -12,6 +13,7 @@ def wire(app):
     for blueprint in (site.bp, auth.bp, registry_views.bp, registry_api.bp, surveys_bp, survey_admin_bp,
                       *case_blueprints(), *stats_blueprints()):
         app.register_blueprint(blueprint)
+    app.context_processor(lambda: {"public_base_missing": public_base_missing()})
     cli.init_app(app)
     registry_cli.init_app(app)
     # Connecting the same module-level function again (one app per test) is a no-op for blinker.

@@ -13,3 +13,9 @@ def public_url(endpoint, **values):
         with current_app.test_request_context("/"):
             return base.rstrip("/") + url_for(endpoint, **values)
     return base.rstrip("/") + url_for(endpoint, **values).removeprefix(request.script_root)
+
+
+def public_base_missing():
+    """True while XN_PUBLIC_BASE_URL is unset: printed links then point at whatever host the
+    request came to (often this computer), so admin pages warn and printouts are marked 样张."""
+    return not current_app.config.get("PUBLIC_BASE_URL")
