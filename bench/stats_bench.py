@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 import tracemalloc
 from pathlib import Path
 
@@ -31,16 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from stats.responses_io import BASE_COLUMNS, GROUPS, ITEM_PREFIX, Responses  # noqa: E402
+from app.kernel.scheme import load_scheme  # noqa: E402
 from stats.scoring import level_values, result_dict, score_csv, score_units  # noqa: E402
 
-SCHEME_FILE = ROOT / "app" / "schemes" / "default.toml"
 N_UNITS, N_ITEMS, WINDOWS_PER_UNIT = 113, 12, 4
 START = np.datetime64("2024-01-02T08:00:00")
-
-
-def load_scheme() -> dict:
-    with open(SCHEME_FILE, "rb") as f:
-        return tomllib.load(f)
 
 
 def make_units() -> list[dict]:

@@ -71,17 +71,44 @@ def _parse(data, path):
 
 
 def load_scheme(name_or_path="default"):
-    """The scheme's rules as a dict of the caller's own."""
+    """The rules of a scheme file as a dict of the caller's own, for code without an app (pure tests,
+    benchmarks); inside the app use current_scheme()."""
     return read_scheme_file(name_or_path).scheme
 
 
-def current_scheme():
-    """The scheme configured for the running app (config SCHEME), read once per request."""
+@dataclass(frozen=True)
+class _InForce:
+    """The app's scheme as read for one request or command: the file and the rules parsed from it."""
+
+    source: SchemeFile
+    rules: dict
+
+
+def _in_force():
     from flask import current_app, g
 
     if "scheme" not in g:
-        g.scheme = load_scheme(current_app.config["SCHEME"])
+        source = read_scheme_file(current_app.config["SCHEME"])
+        g.scheme = _InForce(source, source.scheme)
     return g.scheme
+
+
+def current_scheme(name_or_path=None):
+    """The rules in force: the app's scheme (config SCHEME), read once per request or command.
+
+    A score run may name another scheme (`stats score --scheme NAME|FILE`); that one is read from its
+    file on every call, so an explicit file is never mistaken for the app's.
+    """
+    if name_or_path is not None:
+        return load_scheme(name_or_path)
+    return _in_force().rules
+
+
+def current_scheme_file(name_or_path=None):
+    """The file behind current_scheme(name_or_path): its bytes, hash and text, for a score run to keep."""
+    if name_or_path is not None:
+        return read_scheme_file(name_or_path)
+    return _in_force().source
 
 
 def category_names(scheme):

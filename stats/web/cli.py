@@ -12,11 +12,11 @@ import json
 import os
 
 import click
-from flask import Blueprint, current_app
+from flask import Blueprint
 from tqdm import tqdm
 
 from app.kernel.extensions import db
-from app.kernel.scheme import SchemeError, load_scheme
+from app.kernel.scheme import SchemeError, current_scheme
 from stats.responses_io import read_items, read_responses, read_units
 from stats.scoring import result_dict, score_units
 from stats.web.inputs import NoCampaign, reinstated_ids, response_count
@@ -30,7 +30,7 @@ FILE = click.Path(exists=True, dir_okay=False)
 
 def _scheme(name_or_path):
     try:
-        return load_scheme(name_or_path or current_app.config["SCHEME"])
+        return current_scheme(name_or_path)
     except SchemeError as error:
         raise click.ClickException(str(error)) from None
 
@@ -112,7 +112,7 @@ def run_command(year, note):
     """Store a draft score run of YEAR from the database (as the web page does); publish it on the web."""
     with tqdm(total=response_count(year), unit="份", desc="读取答卷", disable=None) as bar:
         try:
-            run = create_run(year, None, current_app.config["SCHEME"], note, progress=bar.update)
+            run = create_run(year, None, note=note, progress=bar.update)
         except StatsError as error:
             db.session.rollback()
             details = "".join(f"\n  {line}" for line in error.errors)

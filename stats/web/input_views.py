@@ -2,7 +2,6 @@
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -15,7 +14,7 @@ from wtforms import SelectChoice
 from app.registry.auth import role_required
 from app.kernel.extensions import db
 from app.registry.models import Unit, Window
-from app.kernel.scheme import load_scheme
+from app.kernel.scheme import current_scheme
 from stats.web import STAFF, requested_year
 from stats.web import operations as ops
 from stats.web.forms import AdjustmentForm, ButtonForm, PartsImportForm, ReinstateForm, RevokeForm
@@ -30,10 +29,6 @@ bp = Blueprint("stats_inputs", __name__, url_prefix="/stats")
 PAGE_SIZE = 50
 STRAIGHTLINE = "straightline"  # a queue filter beside the reasons: counted responses, listed for a look
 STRAIGHTLINE_LABEL = "直线作答(各题同一等级,仍计分)"
-
-
-def _scheme():
-    return load_scheme(current_app.config["SCHEME"])
 
 
 @bp.context_processor
@@ -52,7 +47,7 @@ def parts():
         upload = form.file.data
         try:
             text = ops.decode_upload(upload.read())
-            created, updated = ops.import_parts(text, upload.filename, form.year.data, current_user, _scheme())
+            created, updated = ops.import_parts(text, upload.filename, form.year.data, current_user, current_scheme())
         except ops.StatsError as error:
             flash(error.message, "error")
             errors, status = error.errors, error.status
@@ -63,7 +58,7 @@ def parts():
         status = 400
     year = form.year.data if form.year.data and not form.year.errors else requested_year()
     return render_template("stats/parts.html", form=form, year=year, errors=errors, rows=_parts_listing(year),
-                           scheme=_scheme()), status
+                           scheme=current_scheme()), status
 
 
 def _parts_listing(year):
@@ -104,7 +99,7 @@ def adjustments_sync():
 def _ledger_page(year, form, status=200):
     lines = db.session.scalars(sa.select(Adjustment).where(Adjustment.year == year)
                                .order_by(Adjustment.created_at.desc(), Adjustment.id.desc())).all()
-    caps = _scheme()["adjustments"]
+    caps = current_scheme()["adjustments"]
     totals = ops.ledger_totals(ledger_rows(year), caps)
     names = dict(db.session.execute(sa.select(Unit.code, Unit.name)).all())
     return render_template("stats/adjustments.html", year=year, form=form, lines=lines, caps=caps,

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
-from app.kernel.scheme import read_scheme_file
+from app.kernel.scheme import current_scheme_file
 from stats.responses_io import GROUPS
 from stats.scoring import dimension_indices, result_dict, score_units
 from stats.screening import straightlined
@@ -93,14 +93,15 @@ def latest_run(year):
     return db.session.scalar(sa.select(ScoreRun).where(ScoreRun.year == year).order_by(ScoreRun.sequence.desc()))
 
 
-def create_run(year, user, scheme_name, note="", progress=None):
+def create_run(year, user, scheme_name=None, note="", progress=None):
     """Feed the overdue deductions, compute, and store a new draft run after the year's latest one.
 
+    The scheme is the app's unless scheme_name names another (a file or a scheme in app/schemes/).
     The scheme file is read once: the rules used, the hash stored and the text kept in the results
     (results["scheme_text"]) all come from the same bytes, so a run cannot record a scheme it did not use.
     """
     feed_overdue_deductions(year)
-    source = read_scheme_file(scheme_name)
+    source = current_scheme_file(scheme_name)
     scheme = source.scheme
     results, hashes = compute_results(year, scheme, progress)
     results["scheme_text"] = source.text

@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -70,7 +69,7 @@ def run_new():
     if not form.validate_on_submit():
         return _runs_page(form.year.data or default_year(), form, 400)
     try:
-        run = create_run(form.year.data, current_user, current_app.config["SCHEME"], form.note.data)
+        run = create_run(form.year.data, current_user, note=form.note.data)
     except StatsError as error:
         flash(error.message, "error")
         return _runs_page(form.year.data, form, error.status, error.errors)

@@ -2,17 +2,14 @@
 from __future__ import annotations
 
 import copy
-import tomllib
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
+from app.kernel.scheme import load_scheme
 from stats.responses_io import responses_from_records
 from stats.scoring import score_units
 
-REPO = Path(__file__).resolve().parents[2]
-SCHEME_FILE = REPO / "app" / "schemes" / "default.toml"
 UNITS = [
     {"code": "A", "name": "甲厅", "category": 1},
     {"code": "B", "name": "乙厅", "category": 1},
@@ -25,8 +22,7 @@ START = datetime(2024, 3, 1, 9, 0)
 
 @pytest.fixture(scope="session")
 def default_scheme() -> dict:
-    with open(SCHEME_FILE, "rb") as f:
-        return tomllib.load(f)
+    return load_scheme("default")
 
 
 @pytest.fixture
