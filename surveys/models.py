@@ -163,6 +163,9 @@ class Response(db.Model):
     # A keyed hash of the invitation, not a foreign key: unique, so the database itself refuses
     # a second response on one invitation, yet no query can join a response to its respondent.
     invitation_receipt: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    # SHA-256 of the random one-time ticket the questionnaire page was rendered with: unique, so a
+    # resubmitted page (back button, double tap, replay) is stored once. It names nothing else.
+    ticket_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     entered_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
 
     unit: so.Mapped[Unit] = so.relationship()

@@ -23,6 +23,14 @@ class SurveyError(Refusal):
     """A refused survey action; `status` is the HTTP status a view should answer with."""
 
 
+class AlreadyAnswered(Exception):
+    """The form's one-time ticket was already used: the page was submitted before."""
+
+    def __init__(self, response):
+        super().__init__(response.public_id)
+        self.response = response
+
+
 USED_INVITATION = "该邀请码已使用,每位固定服务对象只能评价一次。感谢您的参与。"
 
 
@@ -39,6 +47,13 @@ def invitation_receipt(secret, invitation):
 
 def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def answered(ticket_hash):
+    """The response stored with this form ticket, or None."""
+    if ticket_hash is None:
+        return None
+    return db.session.scalar(sa.select(Response).where(Response.ticket_hash == ticket_hash))
 
 
 def current_campaign(today):
@@ -90,21 +105,37 @@ def validate_levels(questionnaire, levels):
 
 
 def submit_response(*, campaign, unit, group, channel, levels, comment="", window=None,
-                    started_at=None, digest=None, receipt=None, entered_by=None):
-    """Store one response with its answers. Flushes only."""
+                    started_at=None, digest=None, receipt=None, entered_by=None, ticket_hash=None):
+    """Store one response with its answers. Flushes only.
+
+    A ticket already used raises AlreadyAnswered (checked first, and again by the unique key when two
+    posts of one page race), storing nothing.
+    """
     questionnaire = campaign.questionnaire_for(group)
     clean = validate_levels(questionnaire, levels)
+    _refuse_answered(ticket_hash)
     response = Response(
         public_id=uuid.uuid4().hex, campaign_id=campaign.id, unit_id=unit.id,
         window_id=window.id if window else None, group=str(group), questionnaire_id=questionnaire.id,
         channel=str(channel), comment=comment.strip(), started_at=started_at, submitted_at=utcnow(),
-        client_hash=digest, invitation_receipt=receipt,
+        client_hash=digest, invitation_receipt=receipt, ticket_hash=ticket_hash,
         entered_by_id=entered_by.id if entered_by else None,
     )
     response.answers = [Answer(item_id=item_id, level=level) for item_id, level in clean.items()]
-    db.session.add(response)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(response)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        _refuse_answered(ticket_hash)
+        raise
     return response
+
+
+def _refuse_answered(ticket_hash):
+    earlier = answered(ticket_hash)
+    if earlier is not None:
+        raise AlreadyAnswered(earlier)
 
 
 def find_invitation(raw_token):
@@ -128,7 +159,7 @@ def redeem_invitation(invitation):
         raise SurveyError(USED_INVITATION, 409)
 
 
-def submit_invited_response(invitation, levels, comment, started_at, secret):
+def submit_invited_response(invitation, levels, comment, started_at, secret, ticket_hash=None):
     """Redeem the invitation and store its response, or refuse with 409 and store neither.
 
     The savepoint lets the unique receipt refuse a duplicate that slipped past the
@@ -141,7 +172,7 @@ def submit_invited_response(invitation, levels, comment, started_at, secret):
             return submit_response(
                 campaign=invitation.campaign, unit=fixed.unit, group=Group.fixed, channel="link",
                 levels=levels, comment=comment, started_at=started_at,
-                receipt=invitation_receipt(secret, invitation),
+                receipt=invitation_receipt(secret, invitation), ticket_hash=ticket_hash,
             )
     except sa.exc.IntegrityError:
         raise SurveyError(USED_INVITATION, 409) from None

@@ -1,4 +1,5 @@
 """Citizen-facing survey pages: /s/<window> (non-fixed) and /i/<token> (fixed)."""
+import secrets
 from datetime import timezone
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
@@ -16,17 +17,45 @@ bp = Blueprint("surveys", __name__)
 CSRF_EXPIRED = "页面停留时间过长,安全校验已过期。您的选择已保留,请再次点击“提交”。"
 
 
+TICKET_STALE = "页面已过期，请再次点击“提交评价”。您的选择已保留。"
+
+
 def _ticket_serializer():
     return URLSafeTimedSerializer(current_app.secret_key, salt="survey-ticket")
 
 
-def _started_at(form):
-    """When the form was first shown, from a signed ticket; None if absent or forged."""
+def _new_ticket():
+    """A signed one-time ticket: a random nonce and the time the page was shown."""
+    return _ticket_serializer().dumps(secrets.token_urlsafe(16))
+
+
+def _read_ticket(raw):
+    """(hash of the ticket's nonce, when the form was first shown); None if absent, old or forged."""
     try:
-        _, signed_at = _ticket_serializer().loads(form.ticket.data or "", return_timestamp=True)
+        nonce, signed_at = _ticket_serializer().loads(raw or "", return_timestamp=True)
     except BadSignature:
         return None
-    return signed_at.astimezone(timezone.utc).replace(tzinfo=None)
+    if not isinstance(nonce, str) or len(nonce) < 16:
+        return None
+    return ops.token_hash(nonce), signed_at.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _stale_ticket(form, context):
+    """A page without a valid ticket: shown again with a fresh one, the answers kept, nothing stored."""
+    form.ticket.data = None
+    return _render_form(form, 400, notice=TICKET_STALE, **context)
+
+
+def _answered_page():
+    """The response already stored from the posted page's ticket, or None."""
+    ticket = _read_ticket(request.form.get("ticket"))
+    return ops.answered(ticket[0]) if ticket else None
+
+
+def _thanks_again(response):
+    """The page was submitted before: the thank-you page again, nothing stored."""
+    window = response.window.code if response.window else None
+    return redirect(url_for("surveys.thanks", unit=response.unit.code, window=window))
 
 
 def _comment_max():
@@ -35,7 +64,7 @@ def _comment_max():
 
 def _render_form(form, status=200, **context):
     if not form.ticket.data:
-        form.ticket.data = _ticket_serializer().dumps("t")
+        form.ticket.data = _new_ticket()
     return render_template("surveys/questionnaire.html", form=form, comment_max=_comment_max(), **context), status
 
 
@@ -60,14 +89,22 @@ def window_survey(window_code):
         return _render_form(form, **context)
     if not form.validate():
         return _render_form(form, 400, notice=_form_errors_status(form), **context)
+    ticket = _read_ticket(form.ticket.data)
+    if ticket is None:
+        return _stale_ticket(form, context)
+    ticket_hash, started_at = ticket
     digest = ops.client_hash(current_app.secret_key, campaign.id, request.remote_addr,
                              request.user_agent.string)
     intake = current_scheme()["intake"]
+    if (earlier := ops.answered(ticket_hash)) is not None:
+        return _thanks_again(earlier)
     try:
         ops.check_rate_limit(window, digest, intake["nonfixed_rate_limit"], intake["nonfixed_rate_window_minutes"])
         response = ops.submit_response(campaign=campaign, unit=window.unit, window=window, group=Group.nonfixed,
                                        channel="qr", levels=form.levels(), comment=form.comment.data or "",
-                                       started_at=_started_at(form), digest=digest)
+                                       started_at=started_at, digest=digest, ticket_hash=ticket_hash)
+    except ops.AlreadyAnswered as again:
+        return _thanks_again(again.response)
     except ops.SurveyError as error:
         return _render_form(form, error.status, notice=error.message, **context)
     # A bad rating with a phone number is announced; the listener keeps a pending request (the phone is
@@ -88,6 +125,10 @@ def open_invitation(token):
 @bp.route("/invite", methods=["GET", "POST"])
 @csrf.exempt  # checked by the form itself, as above
 def invited_survey():
+    # A page answered before (back button, double tap) is thanked again, even once the session has
+    # forgotten the invitation.
+    if request.method == "POST" and (earlier := _answered_page()) is not None:
+        return _thanks_again(earlier)
     token = session.get("invitation")
     if not token:
         return _refusal(ops.SurveyError("请通过邀请链接或二维码进入问卷。", 404))
@@ -104,10 +145,19 @@ def invited_survey():
         return _render_form(form, **context)
     if not form.validate():
         return _render_form(form, 400, notice=_form_errors_status(form), **context)
+    ticket = _read_ticket(form.ticket.data)
+    if ticket is None:
+        return _stale_ticket(form, context)
+    ticket_hash, started_at = ticket
     try:
-        ops.submit_invited_response(invitation, form.levels(), form.comment.data or "", _started_at(form),
-                                    current_app.secret_key)
+        ops.submit_invited_response(invitation, form.levels(), form.comment.data or "", started_at,
+                                    current_app.secret_key, ticket_hash=ticket_hash)
+    except ops.AlreadyAnswered as again:
+        return _thanks_again(again.response)
     except ops.SurveyError as error:
+        # Two posts of one page racing: the loser of the invitation's claim finds the winner's response.
+        if error.status == 409 and (earlier := ops.answered(ticket_hash)) is not None:
+            return _thanks_again(earlier)
         return _render_form(form, error.status, notice=error.message, **context)
     session.pop("invitation", None)
     return redirect(url_for("surveys.thanks", unit=unit.code))
