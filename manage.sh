@@ -13,23 +13,27 @@ ensure_venv() {  # $1: requirements file; reinstalls only when it changed
     fi
 }
 
-ensure_system_packages() {  # Chromium, CJK fonts and Pango for browser tests and PDFs
+ensure_system_packages() {  # CJK fonts and Pango for PDFs; with "browser", Chromium for browser tests
     local missing=()
-    command -v chromium >/dev/null || missing+=(chromium)
+    [ "${1:-}" = browser ] && ! command -v chromium >/dev/null && missing+=(chromium)
     fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei fonts-wqy-zenhei)
+    # 公文 fallbacks when the government fonts (小标宋, 仿宋_GB2312, 楷体_GB2312, 黑体) are absent
+    fc-list | grep -q "Noto Serif CJK" || missing+=(fonts-noto-cjk)
+    fc-list | grep -q "AR PL KaitiM GB" || missing+=(fonts-arphic-gkai00mp)
     ldconfig -p 2>/dev/null | grep -q libpangoft2 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
     command -v pdftoppm >/dev/null || missing+=(poppler-utils)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "warning: missing system packages (${missing[*]}); browser and PDF tests will be skipped" >&2
+        echo "warning: missing system packages (${missing[*]}); PDFs may lack fonts, browser and PDF tests will be skipped" >&2
     fi
 }
 
 case "${1:-run}" in
     run)
         ensure_venv requirements.txt
+        ensure_system_packages
         .venv/bin/flask --app wsgi init
         if [ -z "${XN_PUBLIC_BASE_URL:-}" ] && ! grep -qs '^PUBLIC_BASE_URL' instance/config.py; then
             echo "提示：未设置对外访问地址，打印的二维码和链接将指向本机并标为“样张”。"
@@ -40,7 +44,7 @@ case "${1:-run}" in
     test)
         shift || true
         ensure_venv requirements-dev.txt
-        ensure_system_packages
+        ensure_system_packages browser
         echo "== tests on SQLite"
         env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
         if [ -n "${TEST_DATABASE_URL:-}" ]; then

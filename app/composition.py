@@ -1,5 +1,8 @@
 """The one place that knows every domain: blueprints, commands and the signals between domains."""
 from app import cli, site
+from app.documents import blueprints as document_blueprints
+from app.kernel.clock import chinese_date
+from app.kernel.text import chinese_numeral
 from app.kernel.links import public_base_missing
 from app.registry import api as registry_api, auth, cli as registry_cli, views as registry_views
 from complaints import blueprints as case_blueprints, deductions, operations as case_operations
@@ -11,9 +14,11 @@ from surveys.views import bp as surveys_bp
 
 def wire(app):
     for blueprint in (site.bp, auth.bp, registry_views.bp, registry_api.bp, surveys_bp, survey_admin_bp,
-                      *case_blueprints(), *stats_blueprints()):
+                      *case_blueprints(), *stats_blueprints(), *document_blueprints()):
         app.register_blueprint(blueprint)
     app.context_processor(lambda: {"public_base_missing": public_base_missing()})
+    app.add_template_filter(chinese_date, "cn_date")
+    app.add_template_filter(chinese_numeral, "cn_numeral")
     cli.init_app(app)
     registry_cli.init_app(app)
     # Connecting the same module-level function again (one app per test) is a no-op for blinker.

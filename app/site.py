@@ -52,6 +52,7 @@ DASHBOARD = [
         ("stats_inputs.parts", "导入考核项目分值", ("admin", "statistician")),
         ("stats_inputs.adjustments", "加减分台账", ("admin", "statistician")),
         ("stats_inputs.screening", "无效问卷复核", ("admin", "statistician")),
+        ("documents.register", "发文登记（已印发公文）", ("admin", "statistician")),
     ]),
     ("系统管理", [
         ("admin.units", "被考核单位与服务窗口", ("admin",)),

@@ -1,6 +1,7 @@
 """The floor plan, checked on the source: which package may import which.
 
-kernel (app.kernel) <- registry (app.registry) <- surveys, complaints (siblings) <- stats.web;
+kernel (app.kernel) <- registry (app.registry) <- document register (app.documents) <- surveys, complaints
+(siblings) <- stats.web;
 the composition (app/__init__.py, app.composition, app.cli, app.demo, app.site) sits on top.
 """
 import ast
@@ -10,7 +11,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOMAINS = ("app.registry", "surveys", "complaints", "stats")
+DOMAINS = ("app.registry", "app.documents", "surveys", "complaints", "stats")
 COMPOSITION = ("app.composition", "app.cli", "app.demo", "app.site")
 
 
@@ -48,6 +49,10 @@ def test_the_kernel_imports_no_domain_and_not_the_composition():
 
 def test_the_registry_imports_no_other_domain():
     assert _offenders("app/registry", ("surveys", "complaints", "stats") + COMPOSITION) == []
+
+
+def test_the_document_register_knows_only_the_kernel_and_the_registry():
+    assert _offenders("app/documents", ("surveys", "complaints", "stats") + COMPOSITION) == []
 
 
 @pytest.mark.parametrize("package, sibling", [("surveys", "complaints"), ("complaints", "surveys")])

@@ -16,3 +16,8 @@ def local_today():
 def utcnow():
     """Naive UTC, as every timestamp column stores it."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def chinese_date(day):
+    """A date as official Chinese text, 2026年2月14日 (no leading zeros)."""
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -20,6 +20,14 @@ DEFAULTS = {
     # The app's root as the public reaches it (https://xn.example.gov.cn), for printed QR codes and
     # invitation links; None uses the request's host, which behind a proxy may be an internal name.
     "PUBLIC_BASE_URL": None,
+    # Font stacks of official documents (公文): the fonts every government PC has first, then the open
+    # fallbacks `./manage.sh` installs (Noto CJK, AR PL KaitiM GB), so a document renders anywhere.
+    "PDF_FONTS": {
+        "title": '"方正小标宋简体", "FZXiaoBiaoSong-B05S", "方正小标宋_GBK", "Noto Serif CJK SC", serif',
+        "body": '"仿宋_GB2312", "仿宋", "FangSong", "FangSong_GB2312", "Noto Serif CJK SC", "AR PL UMing CN", serif',
+        "kai": '"楷体_GB2312", "楷体", "KaiTi", "KaiTi_GB2312", "AR PL KaitiM GB", "Noto Serif CJK SC", serif',
+        "hei": '"黑体", "SimHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif',
+    },
 }
 
 

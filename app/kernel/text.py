@@ -22,3 +22,14 @@ def text_problem(text):
     except UnicodeEncodeError:
         return ENCODING_MESSAGE
     return None
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_numeral(n):
+    """1–99 in Chinese numerals, as in 第一类, 第十二条 (larger numbers stay Arabic)."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    return (("" if tens == 1 else _DIGITS[tens]) + "十" if tens else "") + (_DIGITS[ones] if ones else "")

@@ -2,6 +2,7 @@
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
     HiddenField,
     IntegerField,
@@ -11,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from app.kernel.clock import local_today
 from app.kernel.forms import CheckedForm
 
 YEAR_RANGE = NumberRange(min=2000, max=2100, message="年度应在 2000 至 2100 之间")
@@ -52,3 +54,7 @@ class RevokeForm(CheckedForm):
 
 class ReinstateForm(CheckedForm):
     note = TextAreaField("恢复计分的说明", validators=[DataRequired(message="请填写说明"), Length(max=1000)])
+
+
+class IssueNoticeForm(CheckedForm):
+    dated = DateField("成文日期", default=local_today, validators=[InputRequired(message="请填写成文日期")])

@@ -4,9 +4,10 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from app.kernel.extensions import db
+from app.documents import operations as document_operations
 from app.kernel.clock import utcnow
-from app.kernel.scheme import current_scheme_file
+from app.kernel.extensions import db
+from app.kernel.scheme import current_scheme, current_scheme_file
 from stats.responses_io import GROUPS
 from stats.scoring import dimension_indices, result_dict, score_units
 from stats.screening import straightlined
@@ -23,6 +24,7 @@ from stats.web.inputs import (
 )
 from stats.web.models import RunStatus, ScoreRun
 from stats.web.operations import StatsError, feed_overdue_deductions
+from stats.web.notice import ranking_notice, render_ranking_notice
 
 TOLERANCE = 1e-9  # differences below this are float noise, not a change
 
@@ -191,3 +193,24 @@ def diff_runs(old, new):
         "now_counted": sorted((rid, reason) for rid, reason in old_excluded.items() if rid not in new_excluded),
         "inputs_changed": inputs,
     }
+
+
+def issued_notice(run):
+    """The 通报 issued from this run, or None."""
+    issued = document_operations.issued_for(f"score_run:{run.id}")
+    return issued[0] if issued else None
+
+
+def issue_ranking_notice(run, user, dated):
+    """Give the published run's 通报 the next number of the office's series and register it; once only."""
+    if not run.is_published:
+        raise StatsError("只有已发布的计分结果才能印发通报;未发布前可下载草稿核对。", 409)
+    existing = issued_notice(run)
+    if existing is not None:
+        raise StatsError(f"本次计分结果已印发通报({existing.code}),不能重复编号。", 409)
+    documents = current_scheme()["documents"]
+    notice = ranking_notice(run.results, documents)
+    return document_operations.issue(
+        kind="ranking_notice", title=notice["title"], subject=f"score_run:{run.id}",
+        prefix=documents["number_prefix"], year=dated.year, dated=dated, actor=user,
+        render=lambda number: render_ranking_notice(run.results, documents, dated=dated, number=number))

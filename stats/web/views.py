@@ -16,13 +16,23 @@ from flask_login import current_user
 
 from app.registry.auth import role_required
 from app.kernel.extensions import db
+from app.kernel.clock import local_today
 from app.kernel.pdf import render_pdf
+from app.kernel.scheme import current_scheme
 from stats.web import STAFF, charts, exports, report, requested_year
-from stats.web.forms import PublishForm, RunForm
+from stats.web.forms import IssueNoticeForm, PublishForm, RunForm
 from stats.web.inputs import default_year
 from stats.web.models import ScoreRun
 from stats.web.operations import StatsError
-from stats.web.runs import create_run, diff_runs, publish_run, units_missing_parts
+from stats.web.notice import render_ranking_notice
+from stats.web.runs import (
+    create_run,
+    diff_runs,
+    issue_ranking_notice,
+    issued_notice,
+    publish_run,
+    units_missing_parts,
+)
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
@@ -91,7 +101,8 @@ def _run_page(run, form, status=200, errors=()):
                            missing_parts=units_missing_parts(run), flag_text=report.flag_text,
                            flag_labels=report.FLAG_LABELS, flag_short=report.FLAG_SHORT,
                            input_labels=report.INPUT_LABELS, status_labels=report.STATUS_LABELS,
-                           excluded=len(run.results["excluded"])), status
+                           excluded=len(run.results["excluded"]), issued=issued_notice(run),
+                           issue_form=IssueNoticeForm()), status
 
 
 @bp.route("/runs/<int:run_id>/publish", methods=["POST"])
@@ -173,10 +184,31 @@ def run_export(run_id, fmt):
 @bp.route("/runs/<int:run_id>/notice.pdf")
 @role_required(*STAFF)
 def notice_pdf(run_id):
+    """The issued 通报 once it has a number; before that a draft (草稿, or 征求意见稿 once published)."""
     run = _run(run_id)
-    pdf = render_pdf("pdf/ranking.html", run=run, tables=report.category_tables(run.results),
-                     flag_text=report.flag_text)
-    return _download(pdf, "application/pdf", f"{run.year}年度考核结果通报(第{run.sequence}次计分).pdf")
+    issued = issued_notice(run)
+    if issued is not None:
+        return redirect(url_for("documents.issued_pdf", document_id=issued.id))
+    pdf = render_ranking_notice(run.results, current_scheme()["documents"], dated=local_today(),
+                                draft_mark="征求意见稿" if run.is_published else "草稿")
+    return _download(pdf, "application/pdf", f"{run.year}年度考核结果通报（{run.label}，草稿）.pdf")
+
+
+@bp.route("/runs/<int:run_id>/notice/issue", methods=["POST"])
+@role_required(*STAFF)
+def notice_issue(run_id):
+    run = _run(run_id)
+    form = IssueNoticeForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors) or "请填写成文日期。", "error")
+        return redirect(url_for("stats.run_detail", run_id=run.id), 303)
+    try:
+        document = issue_ranking_notice(run, current_user, form.dated.data)
+    except StatsError as error:
+        flash(error.message, "error")
+        return redirect(url_for("stats.run_detail", run_id=run.id), 303)
+    flash(f"通报已印发，文号{document.code}。", "success")
+    return redirect(url_for("stats.run_detail", run_id=run.id), 303)
 
 
 @bp.route("/runs/<int:run_id>/units/<code>/report.pdf")

@@ -27,9 +27,9 @@ def test_ranking_notice(client, run, tmp_path):
     response = client.get(f"/stats/runs/{run.id}/notice.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     text = _text(response.data, tmp_path)
-    assert "2024年度机关效能建设考核结果通报" in text
+    assert "关于2024年度机关效能建设考核结果的通报" in text and "草稿" in text
     assert "综合部门" in text and "甲厅" in text and "乙厅" in text and "丙局" in text
-    assert "履行核心职能" in text and "400.00" in text and "未发布" in text
+    assert "履行核心职能" in text and "400.00" in text
 
 
 def test_unit_report_card(client, run, tmp_path):
