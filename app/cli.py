@@ -10,10 +10,20 @@ from app.demo import load_demo
 from app.kernel.extensions import db
 from app.registry import operations
 from app.registry.models import Role, User
+from stats.web import notice_cli
 
 
 def init_app(app):
     app.cli.add_command(init_command)
+    app.cli.add_command(notices)
+
+
+@click.group("notices")
+def notices():
+    """Official documents and print runs: the ranking notice, unit reports, invitation letters, posters."""
+
+
+notices.add_command(notice_cli.ranking_command)
 
 
 @click.command("init")

@@ -70,7 +70,8 @@ def ranking_notice(results, documents):
         ("h2", "一、考核基本情况"),
         ("p", f"本次考核共有{units}个单位参加，按单位类别分别排名（{kinds}）。考核实行千分制，{_parts_sentence(results)}；"
               "另按规定计算加分和减分，加分、减分分别封顶。"),
-        ("p", f"服务对象测评共收回答卷{results.get('response_count', valid)}份，其中有效答卷{valid}份；"
+        ("p", f"服务对象测评共收回答卷{results.get('response_count') or valid + len(results.get('excluded', []))}份，"
+              f"其中有效答卷{valid}份；"
               f"依照考核方案剔除无效答卷{len(results.get('excluded', []))}份，剔除情况另行存档备查。"),
         ("h2", "二、考核结果"),
     ]
@@ -98,3 +99,17 @@ def render_ranking_notice(results, documents, *, dated, number=None, draft_mark=
     doc = official(documents, title=notice["title"], dated=dated, number=number, draft_mark=draft_mark,
                    attachments=[notice["attachment"]])
     return render_pdf("pdf/ranking.html", doc=doc, notice=notice)
+
+
+def results_from_score(result, units, scheme, year):
+    """A `stats score` RESULT (survey part only) shaped like a run's results, for a notice to check:
+    names and categories from UNITS, totals from the survey points alone (other parts count as missing)."""
+    from stats.totals import combine_totals
+
+    points = {row["unit_code"]: row.get("points") for row in result["units"]}
+    return {
+        **result, "year": year, "registry": units, "response_count": None,
+        "totals": combine_totals(units, points, [], [], scheme),
+        "categories": [{"code": c["code"], "name": c["name"], "parts": c["parts"]} for c in scheme["categories"]],
+        "part_names": scheme.get("part_names", {}), "survey_part": scheme["survey"]["part"],
+    }

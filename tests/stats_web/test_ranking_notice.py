@@ -126,3 +126,29 @@ def _colour(shape):
 
 def _is_red(colour):
     return bool(colour) and len(colour) == 3 and colour[0] > 0.8 and colour[1] < 0.2 and colour[2] < 0.2
+
+
+def test_the_command_line_renders_a_numbered_notice_from_a_score_result(runner, tmp_path):
+    from tests.stats_web.test_cli import RESPONSES_CSV, UNITS_CSV
+
+    (tmp_path / "UNITS.csv").write_text(UNITS_CSV, encoding="utf-8")
+    (tmp_path / "RESPONSES.csv").write_text(RESPONSES_CSV, encoding="utf-8")
+    scored = runner.invoke(args=["stats", "score", "--units", str(tmp_path / "UNITS.csv"), "--responses",
+                                 str(tmp_path / "RESPONSES.csv"), "--out", str(tmp_path / "RESULT.json")])
+    assert scored.exit_code == 0, scored.output
+    args = ["notices", "ranking", "--result", str(tmp_path / "RESULT.json"), "--date", "2026-12-01",
+            "--number", "皖效办〔2026〕3号", "--out", str(tmp_path / "NOTICE.pdf")]
+    refused = runner.invoke(args=args)
+    assert refused.exit_code != 0 and "--units" in refused.output and not (tmp_path / "NOTICE.pdf").exists()
+    done = runner.invoke(args=[*args, "--units", str(tmp_path / "UNITS.csv"), "--year", "2026"])
+    assert done.exit_code == 0, done.output
+    text = re.sub(r"\s+", "", _text(_pdf((tmp_path / "NOTICE.pdf").read_bytes())))
+    assert "皖效办〔2026〕3号" in text and "关于2026年度机关效能建设考核结果的通报" in text
+    assert "甲厅" in text and "乙厅" in text and "2026年12月1日" in text
+
+
+def test_the_command_line_refuses_a_broken_result_file(runner, tmp_path):
+    (tmp_path / "RESULT.json").write_text("{not json", encoding="utf-8")
+    result = runner.invoke(args=["notices", "ranking", "--result", str(tmp_path / "RESULT.json"),
+                                 "--date", "2026-12-01", "--out", str(tmp_path / "NOTICE.pdf")])
+    assert result.exit_code != 0 and "无法读取" in result.output
