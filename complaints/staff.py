@@ -12,7 +12,7 @@ from app.registry.auth import role_required
 from app.kernel.clock import local_today
 from app.kernel.extensions import db
 from app.registry.models import Role, Unit
-from complaints import attachments, operations as ops, workflow
+from complaints import attachments, letters, operations as ops, workflow
 from complaints.deadlines import local_text
 from complaints.deductions import unit_is_late
 from complaints.forms import (AcceptForm, AssignForm, CloseForm, DeclineForm, ExtensionDecisionForm, ExtensionForm,
@@ -111,7 +111,7 @@ def _render_case(case, failed=None, status=200, notice=None, revealed=None):
     titles = dict(ACTION_TITLES, accept="回访核实完毕,受理") if case.kind == CaseKind.callback else ACTION_TITLES
     context = {
         "today": local_today(), "rating_labels": RATING_LABELS, "action_titles": titles, "local": local_text,
-        "status_labels": workflow.STATUS_LABELS,
+        "status_labels": workflow.STATUS_LABELS, "letters": letters.available(case),
         "case": case, "forms": _forms(case, user, failed), "notice": notice, "revealed": revealed,
         "can_see_identity": ops.can_see_identity(case, user), "is_office": user.role in OFFICE,
         "masked": (mask_name(case.citizen_name), mask_phone(case.citizen_phone)),
@@ -231,6 +231,12 @@ def _done_message(action, outcome):
         return OUTCOME_MESSAGES[outcome]
     done = outcome if outcome in workflow.ACTION_LABELS else _WORKFLOW_ACTION.get(action, action)
     return f"已{workflow.ACTION_LABELS[done]}。"
+
+
+@bp.route("/<number>/letters/<kind>.pdf")
+@role_required(*STAFF)
+def letter(number, kind):
+    return letters.pdf_response(_case_or_404(number), kind)
 
 
 @bp.route("/<number>/attachments/<int(max=2147483647):attachment_id>")

@@ -8,10 +8,11 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from app.kernel.clock import local_now
 from app.kernel.extensions import csrf, db
+from app.kernel.links import public_url
 from app.registry.models import Unit, Window
 from app.kernel.pdf import render_pdf
 from app.kernel.scheme import current_scheme
-from complaints import attachments, operations as ops, ratelimit
+from complaints import attachments, letters, operations as ops, ratelimit
 from complaints.deadlines import end_of_day
 from complaints.forms import IntakeForm, LookupForm, RateForm
 from complaints.holidays import unknown_years
@@ -125,7 +126,8 @@ def status(number):
 def _render_status(case, form=None, status=200, notice=None):
     form = form or RateForm()
     return render_template("complaints/status.html", case=case, form=form, notice=notice, rating_labels=RATING_LABELS,
-                           unknown_years=unknown_years(local_now().date()), end_of_day=end_of_day), status
+                           unknown_years=unknown_years(local_now().date()), end_of_day=end_of_day,
+                           letters=letters.available(case)), status
 
 
 @bp.route("/<number>/rate", methods=["POST"])
@@ -149,10 +151,19 @@ def receipt(number):
     case, code = _granted_case(number)
     if case is None:
         return redirect(url_for("cases.lookup", number=number[:20]))
-    pdf = render_pdf("pdf/receipt.html", case=case, code=code, status_url=url_for("cases.lookup", _external=True))
+    pdf = render_pdf("pdf/receipt.html", case=case, code=code, status_url=public_url("cases.lookup"),
+                     issuer=current_scheme()["documents"]["issuer"])
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f"attachment; filename=\"receipt-{case.number}.pdf\"",
         "X-Content-Type-Options": "nosniff"})
+
+
+@bp.route("/<number>/letters/<kind>.pdf")
+def letter(number, kind):
+    case, _code = _granted_case(number)
+    if case is None:
+        return redirect(url_for("cases.lookup", number=number[:20]))
+    return letters.pdf_response(case, kind)
 
 
 @bp.after_request

@@ -21,7 +21,7 @@ from app.kernel.scheme import category_names, current_scheme
 from surveys import forms
 from surveys import admin_operations as staff_ops
 from surveys import operations as ops
-from surveys.qr import data_uri, qr_png, qr_svg
+from app.kernel.qr import data_uri, qr_png, qr_svg
 from surveys.models import (
     GROUP_LABELS, LEVEL_LABELS, UNKNOWN_LABEL, Campaign, FixedRespondent, Group, Invitation, Questionnaire, Response,
 )

@@ -8,7 +8,7 @@ import pytest
 import qrcode
 from PIL import Image
 
-from surveys.qr import qr_png
+from app.kernel.qr import qr_png
 
 URL = "http://localhost/s/Q101-W1"
 

@@ -1,4 +1,4 @@
-"""QR codes (PNG, SVG) for windows, posters and invitations, and data: URIs to embed them."""
+"""QR codes (PNG, SVG) for posters, invitations and letters, and data: URIs to embed them."""
 import base64
 import io
 from html import escape
