@@ -11,6 +11,7 @@ from app.kernel.extensions import db
 from app.registry import operations
 from app.registry.models import Role, User
 from stats.web import notice_cli
+from surveys import cli as survey_cli
 
 
 def init_app(app):
@@ -24,6 +25,8 @@ def notices():
 
 
 notices.add_command(notice_cli.ranking_command)
+notices.add_command(survey_cli.posters_command)
+notices.add_command(survey_cli.invitations_command)
 
 
 @click.command("init")

@@ -2,6 +2,7 @@
 window QR codes and posters, live counts, and paper entry."""
 import csv
 import io
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import (
@@ -20,7 +21,7 @@ from app.kernel.pdf import render_pdf
 from app.kernel.scheme import category_names, current_scheme
 from surveys import forms
 from surveys import admin_operations as staff_ops
-from surveys import operations as ops
+from surveys import operations as ops, printing
 from app.kernel.qr import data_uri, qr_png, qr_svg
 from surveys.models import (
     GROUP_LABELS, LEVEL_LABELS, UNKNOWN_LABEL, Campaign, FixedRespondent, Group, Invitation, Questionnaire, Response,
@@ -33,10 +34,6 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 def _window(code):
     return db.one_or_404(sa.select(Window).where(Window.code == code))
-
-
-def _window_url(window):
-    return public_url("surveys.window_survey", window_code=window.code)
 
 
 # --- Campaigns -------------------------------------------------------------------------------------
@@ -257,6 +254,26 @@ def invitations_issue(code):
     return page, 200, NO_STORE
 
 
+@bp.route("/units/<code>/invitations/letters.pdf", methods=["POST"])
+@role_required("admin")
+def invitation_letters(code):
+    """Letters for every respondent who has not answered, with fresh tokens (old links stop working)."""
+    unit = _unit(code)
+    form = forms.IssueInvitationsForm()
+    form.campaign.choices = [SelectChoice(str(c_id)) for c_id in db.session.scalars(sa.select(Campaign.id))]
+    if not form.validate_on_submit():
+        return _respondents_page(code, 400, "请选择测评活动。")
+    campaign = db.session.get(Campaign, int(form.campaign.data))
+    pdf, count = printing.invitation_letters(campaign, unit)
+    if not count:
+        flash("没有需要寄发的邀请函：名单为空，或名单中的服务对象都已作答。", "info")
+        return redirect(url_for("survey_admin.respondents", code=unit.code, campaign=campaign.id))
+    filename = f"邀请函-{unit.name}-{campaign.year}.pdf"
+    return pdf, 200, {**NO_STORE, "Content-Type": "application/pdf",
+                      "Content-Disposition": f"attachment; filename=\"invitations-{unit.code}.pdf\"; "
+                                             f"filename*=UTF-8''{quote(filename)}"}
+
+
 def _links_csv(links):
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -274,14 +291,14 @@ def _links_csv(links):
 @role_required("admin")
 def window_qr_png(code):
     window = _window(code)
-    return qr_png(_window_url(window)), 200, {"Content-Type": "image/png", **_download_as(window, "png")}
+    return qr_png(printing.window_url(window)), 200, {"Content-Type": "image/png", **_download_as(window, "png")}
 
 
 @bp.route("/windows/<code>/qr.svg")
 @role_required("admin")
 def window_qr_svg(code):
     window = _window(code)
-    return qr_svg(_window_url(window)), 200, {"Content-Type": "image/svg+xml; charset=utf-8",
+    return qr_svg(printing.window_url(window)), 200, {"Content-Type": "image/svg+xml; charset=utf-8",
                                               **_download_as(window, "svg")}
 
 
@@ -291,23 +308,17 @@ def _download_as(window, extension, prefix="qr", disposition="attachment"):
     return {"Content-Disposition": f'{disposition}; filename="{name}"'}
 
 
-def _poster_context(window):
-    url = _window_url(window)
-    return {"window": window, "unit": window.unit, "url": url, "levels": list(LEVEL_LABELS.items()),
-            "unknown": UNKNOWN_LABEL, "qr": data_uri("image/png", qr_png(url, box_size=12))}
-
-
 @bp.route("/windows/<code>/poster")
 @role_required("admin")
 def window_poster(code):
-    return render_template("pdf/poster.html", screen=True, **_poster_context(_window(code)))
+    return render_template("pdf/poster.html", screen=True, **printing.poster_context(_window(code)))
 
 
 @bp.route("/windows/<code>/poster.pdf")
 @role_required("admin")
 def window_poster_pdf(code):
     window = _window(code)
-    pdf = render_pdf("pdf/poster.html", screen=False, **_poster_context(window))
+    pdf = render_pdf("pdf/poster.html", screen=False, **printing.poster_context(window))
     return pdf, 200, {"Content-Type": "application/pdf", **_download_as(window, "pdf", "poster", "inline")}
 
 
