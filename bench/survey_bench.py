@@ -36,7 +36,7 @@ def scratch_scheme(folder):
     """The default scheme with a rate limit no benchmark client reaches."""
     with open(os.path.join(ROOT, "app", "schemes", "default.toml"), encoding="utf-8") as fh:
         text = fh.read()
-    text = re.sub(r"nonfixed_rate_limit = \d+", "nonfixed_rate_limit = 1000000", text)
+    text = re.sub(r"(nonfixed|address)_rate_limit = \d+", r"\1_rate_limit = 1000000", text)
     path = os.path.join(folder, "bench.toml")
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)

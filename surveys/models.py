@@ -145,7 +145,6 @@ class Response(db.Model):
         sa.CheckConstraint("\"group\" IN ('fixed', 'nonfixed')", name="group_known"),
         sa.CheckConstraint("channel IN ('qr', 'link', 'paper')", name="channel_known"),
         sa.CheckConstraint("\"group\" = 'fixed' OR invitation_receipt IS NULL", name="nonfixed_has_no_invitation"),
-        sa.Index("ix_responses_rate_limit", "window_id", "client_hash", "submitted_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -192,3 +191,29 @@ class Answer(db.Model):
 
     response: so.Mapped[Response] = so.relationship(back_populates="answers")
     item: so.Mapped[Item] = so.relationship()
+
+
+class IntakeCounter(db.Model):
+    """How many walk-in responses one device or one address stored at one window in one clock hour.
+
+    Incremented in the response's own transaction by a conditional upsert, so the intake limits hold
+    under several workers and nodes; the key is a keyed hash, never the address or the cookie.
+    Rows of past hours are deleted as the window takes new responses.
+    """
+
+    __tablename__ = "intake_counters"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('device', 'address')", name="kind_known"),
+        sa.CheckConstraint("stored > 0", name="stored_positive"),
+    )
+
+    #: the service window the responses were given at
+    window_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("windows.id"), primary_key=True)
+    #: the start of the clock hour (UTC) counted
+    hour: so.Mapped[datetime] = so.mapped_column(primary_key=True)
+    #: what is counted: a device (its first-party cookie) or a network address
+    kind: so.Mapped[str] = so.mapped_column(sa.String(10), primary_key=True)
+    #: keyed hash of the device cookie or the address, in a domain of its own
+    key: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    #: responses stored in that hour
+    stored: so.Mapped[int]

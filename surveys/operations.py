@@ -3,7 +3,6 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -13,6 +12,7 @@ from app.kernel.refusals import Refusal
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
 from app.registry.models import Unit, Window
+from surveys import intake
 from surveys.signals import callback_requested
 from surveys.models import (
     Answer, Campaign, FixedRespondent, Group, Invitation, Item, Questionnaire, Response,
@@ -78,16 +78,6 @@ def check_open(campaign, today):
         raise SurveyError("本年度服务对象测评当前未开放,感谢您的关注。", 403)
 
 
-def check_rate_limit(window, digest, limit, minutes):
-    """Refuse a non-fixed submission past `limit` per client and window in `minutes`."""
-    since = utcnow() - timedelta(minutes=minutes)
-    stmt = sa.select(sa.func.count(Response.id)).where(
-        Response.window_id == window.id, Response.client_hash == digest, Response.submitted_at >= since
-    )
-    if db.session.scalar(stmt) >= limit:
-        raise SurveyError("您提交得太频繁了,请稍后再试。", 429)
-
-
 def validate_levels(questionnaire, levels):
     """Check a mapping item_id -> level (1-5) or None (不了解); returns a clean dict."""
     clean = {}
@@ -136,6 +126,18 @@ def _refuse_answered(ticket_hash):
     earlier = answered(ticket_hash)
     if earlier is not None:
         raise AlreadyAnswered(earlier)
+
+
+def submit_walk_in(window, campaign, *, device, address, secret, limits, **answers):
+    """Store a walk-in response within the intake limits (device, address), or refuse with 429 and
+    store nothing: the counters and the response share one savepoint."""
+    with db.session.begin_nested():
+        refused = intake.count_walk_in(window, secret, device=device, address=address,
+                                       device_limit=limits[0], address_limit=limits[1])
+        if refused:
+            raise SurveyError(refused, 429)
+        return submit_response(campaign=campaign, unit=window.unit, window=window, group=Group.nonfixed,
+                               channel="qr", **answers)
 
 
 def find_invitation(raw_token):

@@ -2,12 +2,13 @@
 import secrets
 from datetime import timezone
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.kernel.clock import local_today as _today
 from app.kernel.extensions import csrf
 from app.kernel.scheme import current_scheme
+from surveys import intake
 from surveys import operations as ops
 from surveys.forms import build_questionnaire_form, callback_phone_field
 from surveys.models import Group
@@ -86,7 +87,8 @@ def window_survey(window_code):
     form = build_questionnaire_form(questionnaire, _comment_max(), extra={"contact_phone": callback_phone_field()})
     context = {"questionnaire": questionnaire, "unit": window.unit, "window": window}
     if request.method == "GET":
-        return _render_form(form, **context)
+        return intake.remember_device(make_response(_render_form(form, **context)), request.cookies,
+                                      request.is_secure)
     if not form.validate():
         return _render_form(form, 400, notice=_form_errors_status(form), **context)
     ticket = _read_ticket(form.ticket.data)
@@ -95,14 +97,15 @@ def window_survey(window_code):
     ticket_hash, started_at = ticket
     digest = ops.client_hash(current_app.secret_key, campaign.id, request.remote_addr,
                              request.user_agent.string)
-    intake = current_scheme()["intake"]
     if (earlier := ops.answered(ticket_hash)) is not None:
         return _thanks_again(earlier)
+    limits = current_scheme()["intake"]
     try:
-        ops.check_rate_limit(window, digest, intake["nonfixed_rate_limit"], intake["nonfixed_rate_window_minutes"])
-        response = ops.submit_response(campaign=campaign, unit=window.unit, window=window, group=Group.nonfixed,
-                                       channel="qr", levels=form.levels(), comment=form.comment.data or "",
-                                       started_at=started_at, digest=digest, ticket_hash=ticket_hash)
+        response = ops.submit_walk_in(
+            window, campaign, device=intake.device_of(request.cookies), address=request.remote_addr,
+            secret=current_app.secret_key, limits=(limits["nonfixed_rate_limit"], limits["address_rate_limit"]),
+            levels=form.levels(), comment=form.comment.data or "", started_at=started_at, digest=digest,
+            ticket_hash=ticket_hash)
     except ops.AlreadyAnswered as again:
         return _thanks_again(again.response)
     except ops.SurveyError as error:

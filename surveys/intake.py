@@ -1,0 +1,69 @@
+"""Intake limits for walk-in responses: so many per device and per address, per window and clock hour.
+
+A device is a first-party cookie set when the questionnaire is opened; a post without one counts as a
+cookieless device of its address. The counts live in `intake_counters` and are raised by a conditional
+upsert in the response's own transaction: the row lock makes concurrent posts queue on PostgreSQL
+(SQLite's BEGIN IMMEDIATE queues them anyway), so the limits hold under several workers and nodes,
+without Redis. Counter keys are keyed hashes in a domain of their own: they match no stored client hash.
+"""
+import hashlib
+import hmac
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.kernel.clock import utcnow
+from app.kernel.extensions import db
+from surveys.models import IntakeCounter
+
+DEVICE_COOKIE = "xn_device"
+DEVICE_COOKIE_DAYS = 400
+DEVICE_FULL = "您在本窗口一小时内提交的评价已达上限，请稍后再试。感谢您的参与。"
+ADDRESS_FULL = "您所在的网络一小时内提交的评价已达上限，请稍后再试。感谢您的参与。"
+
+
+def device_of(cookies):
+    """The device cookie's value if it is one we could have set, else None."""
+    value = cookies.get(DEVICE_COOKIE, "")
+    return value if 20 <= len(value) <= 40 and value.replace("-", "").replace("_", "").isalnum() else None
+
+
+def remember_device(response, cookies, secure):
+    """Give a browser that has none a device cookie (first-party, not readable by scripts)."""
+    if device_of(cookies) is None:
+        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(18), max_age=DEVICE_COOKIE_DAYS * 86400,
+                            path="/s/", httponly=True, samesite="Lax", secure=secure)
+    return response
+
+
+def counter_key(secret, kind, value):
+    message = f"{kind}|{value}".encode()
+    return hmac.new(f"intake-counter:{secret}".encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def count_walk_in(window, secret, *, device, address, device_limit, address_limit):
+    """Count one more response of this device and address at `window`; the message of the limit it would
+    pass, or None. Flushes only: call it inside the transaction that stores the response."""
+    hour = utcnow().replace(minute=0, second=0, microsecond=0)
+    db.session.execute(sa.delete(IntakeCounter).where(IntakeCounter.window_id == window.id,
+                                                      IntakeCounter.hour < hour))
+    device_value = device or f"no-cookie|{address}"
+    for kind, value, limit, message in (("device", device_value, device_limit, DEVICE_FULL),
+                                        ("address", address, address_limit, ADDRESS_FULL)):
+        if not _count_one(window.id, hour, kind, counter_key(secret, kind, value), limit):
+            return message
+    return None
+
+
+def _count_one(window_id, hour, kind, key, limit):
+    """Raise the counter unless it has reached `limit`; whether it was raised."""
+    if limit < 1:
+        return False
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(IntakeCounter).values(window_id=window_id, hour=hour, kind=kind, key=key, stored=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["window_id", "hour", "kind", "key"],
+        set_={"stored": IntakeCounter.stored + 1}, where=IntakeCounter.stored < limit,
+    ).returning(IntakeCounter.stored)
+    return db.session.execute(stmt).first() is not None
