@@ -44,6 +44,7 @@ DASHBOARD = [
         ("case_staff.record", "首问登记(电话、来访)", ("admin", "handler", "liaison")),
         ("case_admin.extensions", "延期审批", ("admin",)),
         ("case_admin.deduction_list", "超期扣分记录", ("admin", "statistician")),
+        ("stats_admonitions.index", "效能告诫与问责(印发告诫书、扣分)", ("admin",)),
         ("case_admin.calendar", "节假日安排(工作日计算)", ("admin",)),
         ("case_admin.outbox", "通知发件箱", ("admin",)),
     ]),

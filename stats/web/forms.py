@@ -58,3 +58,16 @@ class ReinstateForm(CheckedForm):
 
 class IssueNoticeForm(CheckedForm):
     dated = DateField("成文日期", default=local_today, validators=[InputRequired(message="请填写成文日期")])
+
+
+class AdmonitionForm(CheckedForm):
+    unit_code = SelectField("被问责单位", validators=[InputRequired(message="请选择单位")])
+    official = StringField("被问责人员（姓名、职务；对单位问责的不填）", validators=[Length(max=60)])
+    level = SelectField("问责类别", validators=[InputRequired(message="请选择问责类别")])
+    facts = TextAreaField("查明的事实", validators=[DataRequired(message="请写明查明的事实"), Length(max=2000)])
+    case_numbers = StringField("涉及的投诉件编号（可多个，用逗号分隔）", validators=[Length(max=300)])
+    dated = DateField("成文日期", default=local_today, validators=[InputRequired(message="请填写成文日期")])
+
+
+class AdmonitionRevokeForm(CheckedForm):
+    reason = TextAreaField("撤销理由", validators=[DataRequired(message="撤销须填写理由"), Length(max=1000)])

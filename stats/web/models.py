@@ -12,6 +12,7 @@ from sqlalchemy import DDL, event
 
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
+from app.documents.models import IssuedDocument
 from app.registry.models import Unit, User
 from surveys.models import Response
 
@@ -46,9 +47,10 @@ class PartScore(db.Model):
 class Origin:
     manual = "manual"
     overdue_case = "overdue_case"
+    admonition = "admonition"
 
 
-ORIGIN_LABELS = {Origin.manual: "人工录入", Origin.overdue_case: "投诉件超期扣分"}
+ORIGIN_LABELS = {Origin.manual: "人工录入", Origin.overdue_case: "投诉件超期扣分", Origin.admonition: "效能告诫等问责"}
 
 
 class Adjustment(db.Model):
@@ -62,7 +64,7 @@ class Adjustment(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("origin", "origin_ref"),
         sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
-        sa.CheckConstraint("origin IN ('manual', 'overdue_case')", name="origin_known"),
+        sa.CheckConstraint("origin IN ('manual', 'overdue_case', 'admonition')", name="origin_known"),
         sa.CheckConstraint("origin = 'manual' OR origin_ref IS NOT NULL", name="fed_line_has_ref"),
         sa.CheckConstraint("origin <> 'manual' OR created_by_id IS NOT NULL", name="manual_line_has_author"),
         sa.CheckConstraint("revoked_at IS NULL OR revoke_reason <> ''", name="revoke_has_reason"),
@@ -103,6 +105,57 @@ class Reinstatement(db.Model):
 
     response: so.Mapped[Response] = so.relationship()
     created_by: so.Mapped[User] = so.relationship()
+
+
+class Admonition(db.Model):
+    """效能告诫 (or 通报批评, 行政过错责任追究) issued by the office to a unit or one of its officials: the
+    facts, the cases behind it, the level that sets the deduction, the numbered 效能告诫书 and the ledger
+    line it created. Revoking it needs a reason and revokes that line."""
+
+    __tablename__ = "stats_admonitions"
+    __table_args__ = (
+        sa.CheckConstraint("points > 0", name="points_positive"),
+        sa.CheckConstraint("revoked_at IS NULL OR revoke_reason <> ''", name="revoke_has_reason"),
+    )
+
+    #: row id
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the unit admonished, or whose official is
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: the assessment year whose score loses the points
+    year: so.Mapped[int] = so.mapped_column(index=True)
+    #: the official's name and post when an individual is admonished; empty for the unit itself
+    official: so.Mapped[str] = so.mapped_column(sa.String(60), default="")
+    #: the scheme's level code (county_admonition …), which set the points
+    level: so.Mapped[str] = so.mapped_column(sa.String(30))
+    #: the level's label as issued (县级效能告诫 …), kept should the scheme change later
+    level_label: so.Mapped[str] = so.mapped_column(sa.String(30))
+    #: the points deducted
+    points: so.Mapped[float]
+    #: the facts found (查明的事实), printed in the 效能告诫书
+    facts: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: the numbers of the cases behind it, comma-separated (may be empty)
+    case_numbers: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    #: the numbered 效能告诫书 in the register
+    document_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("issued_documents.id"))
+    #: the deduction it put in the ledger
+    adjustment_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("stats_adjustments.id"))
+    #: who issued it
+    issued_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when it was issued (UTC)
+    issued_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: when it was revoked (UTC), if it was
+    revoked_at: so.Mapped[datetime | None]
+    #: who revoked it
+    revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: why it was revoked
+    revoke_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    unit: so.Mapped[Unit] = so.relationship()
+    document: so.Mapped[IssuedDocument] = so.relationship()
+    adjustment: so.Mapped[Adjustment | None] = so.relationship()
+    issued_by: so.Mapped[User] = so.relationship(foreign_keys=[issued_by_id])
+    revoked_by: so.Mapped[User | None] = so.relationship(foreign_keys=[revoked_by_id])
 
 
 class RunStatus:

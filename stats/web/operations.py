@@ -114,6 +114,8 @@ def add_adjustment(unit, year, amount, reason, evidence, user):
 def revoke_adjustment(line, user, reason):
     """Withdraw a manual line with a written reason; lines fed from cases follow their deduction."""
     reason = (reason or "").strip()
+    if line.origin == Origin.admonition:
+        raise StatsError("问责扣分须在“效能告诫”页面撤销该问责，扣分随之撤销。", 409)
     if line.origin != Origin.manual:
         raise StatsError("超期扣分须在“超期扣分记录”中撤销,撤销后自动同步到台账。", 409)
     if line.revoked_at is not None:
