@@ -25,6 +25,7 @@ def notices():
 
 
 notices.add_command(notice_cli.ranking_command)
+notices.add_command(notice_cli.unit_reports_command)
 notices.add_command(survey_cli.posters_command)
 notices.add_command(survey_cli.invitations_command)
 

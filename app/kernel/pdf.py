@@ -37,10 +37,18 @@ def _fetcher(static_root):
 
 def html_to_pdf(html):
     """PDF bytes of a page for print; relative URLs resolve in the static folder."""
+    return pdf_from_html(html, static_root())
+
+
+def static_root():
+    return os.path.realpath(current_app.static_folder)
+
+
+def pdf_from_html(html, static_folder):
+    """The same without Flask, for worker processes: `static_folder` is the only local folder it reads."""
     from weasyprint import HTML
 
-    static_root = os.path.realpath(current_app.static_folder)
-    return HTML(string=html, base_url=f"file://{static_root}/", url_fetcher=_fetcher(static_root)).write_pdf()
+    return HTML(string=html, base_url=f"file://{static_folder}/", url_fetcher=_fetcher(static_folder)).write_pdf()
 
 
 def render_pdf(template, **context):

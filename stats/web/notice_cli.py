@@ -1,4 +1,5 @@
-"""`flask --app wsgi notices ranking`: the 考核结果通报 from a RESULT.json, to check before publication.
+"""`flask --app wsgi notices ranking`: the 考核结果通报 from a RESULT.json, to check before publication;
+`notices unit-reports`: every unit's report card of a stored run.
 
 A run's JSON export (with totals) prints as it stands; a `stats score` RESULT (survey part only) needs
 UNITS.csv for names and categories, and ranks on the survey points alone.
@@ -6,8 +7,12 @@ UNITS.csv for names and categories, and ranks on the survey points alone.
 import json
 
 import click
+from tqdm import tqdm
 
+from app.kernel.extensions import db
 from app.kernel.scheme import current_scheme
+from stats.web import unit_reports
+from stats.web.models import ScoreRun
 from stats.responses_io import read_units
 from stats.web.notice import render_ranking_notice, results_from_score
 
@@ -42,3 +47,18 @@ def ranking_command(result_json, units_csv, number, dated, year, out):
     with open(out, "wb") as fh:
         fh.write(pdf)
     click.echo(f"已生成{'通报' if number else '通报草稿'}：{out}")
+
+
+@click.command("unit-reports")
+@click.option("--run", "run_id", type=int, required=True, help="score run id (计分编号)")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="folder to write into")
+@click.option("--workers", type=int, default=None, help="processes (default: one per core)")
+def unit_reports_command(run_id, out_dir, workers):
+    """Every unit's report card of a run: one PDF per unit and one merged PDF."""
+    run = db.session.get(ScoreRun, run_id)
+    if run is None:
+        raise click.ClickException(f"没有编号为 {run_id} 的计分")
+    with tqdm(total=len(run.results["totals"]), unit="份", disable=None) as bar:
+        paths = unit_reports.write_all(run, out_dir, workers=workers,
+                                       progress=lambda done, _total: bar.update(done - bar.n))
+    click.echo(f"已生成 {len(paths) - 1} 个单位的测评报告及合订本：{out_dir}")

@@ -17,9 +17,8 @@ from flask_login import current_user
 from app.registry.auth import role_required
 from app.kernel.extensions import db
 from app.kernel.clock import local_today
-from app.kernel.pdf import render_pdf
 from app.kernel.scheme import current_scheme
-from stats.web import STAFF, charts, exports, report, requested_year
+from stats.web import STAFF, charts, exports, report, requested_year, unit_reports
 from stats.web.forms import IssueNoticeForm, PublishForm, RunForm
 from stats.web.inputs import default_year
 from stats.web.models import ScoreRun
@@ -139,9 +138,9 @@ def run_diff(run_id):
 @role_required(*STAFF)
 def unit_page(run_id, code):
     run, detail = _unit(run_id, code)
-    return render_template("stats/unit.html", run=run, d=detail, charts=_unit_charts(run, detail),
+    return render_template("stats/unit.html", run=run, d=detail, charts=unit_reports.unit_charts(run, detail),
                            flag_text=report.flag_text, part_label=lambda p: report.part_label(run.results, p),
-                           parts=_unit_parts(run, detail))
+                           parts=unit_reports.unit_parts(run, detail))
 
 
 def _unit(run_id, code):
@@ -151,24 +150,6 @@ def _unit(run_id, code):
     if detail is None:
         abort(404)
     return run, detail
-
-
-def _unit_charts(run, detail):
-    survey_max = report.survey_max(run.results)
-    references = report.dimension_means(run.results, detail["row"]["category"])
-    return {
-        "category": charts.category_interval_chart(detail["table"], survey_max, highlight=detail["row"]["unit_code"]),
-        "groups": charts.group_rate_chart(detail["groups"]),
-        "dimensions": charts.dimension_chart(detail["dimensions"], references),
-    }
-
-
-def _unit_parts(run, detail):
-    """(part, label, max, points, source, note) for each part of the unit's category."""
-    code = detail["row"]["unit_code"]
-    imported = {p["part"]: p for p in run.results["parts"] if p["unit_code"] == code}
-    return [(part, label, maximum, detail["row"]["parts"].get(part), imported.get(part, {}).get("source", ""),
-             imported.get(part, {}).get("note", "")) for part, label, maximum in detail["table"]["parts"]]
 
 
 @bp.route("/runs/<int:run_id>/export.<fmt>")
@@ -215,6 +196,5 @@ def notice_issue(run_id):
 @role_required(*STAFF)
 def unit_report_pdf(run_id, code):
     run, detail = _unit(run_id, code)
-    pdf = render_pdf("pdf/unit_report.html", run=run, d=detail, charts=_unit_charts(run, detail),
-                     parts=_unit_parts(run, detail), flag_text=report.flag_text)
+    pdf = unit_reports.unit_report_pdf(run, detail)
     return _download(pdf, "application/pdf", f"{run.year}年度考核结果-{detail['row']['name']}.pdf")

@@ -50,3 +50,19 @@ def test_pages_state_the_schemes_confidence_and_the_interval_method(client, scor
     assert "Welch–Satterthwaite" in page and "合并方差" in page
     card = _text(client.get(f"/stats/runs/{run.id}/units/A01/report.pdf").data, tmp_path)
     assert "90% 置信区间" in card and "95%" not in card and "Welch" in card
+
+
+def test_all_unit_reports_at_once_one_per_unit_and_merged(runner, run, tmp_path):
+    from app.kernel.extensions import db
+
+    db.session.commit()  # the command reads the run through its own app context
+    out = tmp_path / "reports"
+    result = runner.invoke(args=["notices", "unit-reports", "--run", str(run.id), "--out", str(out),
+                                 "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["001-A02-乙厅.pdf", "002-A01-甲厅.pdf", "003-B01-丙局.pdf", "全部单位.pdf"]
+    assert "甲厅" in _text((out / "002-A01-甲厅.pdf").read_bytes(), tmp_path)
+    merged = _text((out / "全部单位.pdf").read_bytes(), tmp_path)
+    assert merged.index("乙厅") < merged.index("甲厅") < merged.index("丙局")
+    assert runner.invoke(args=["notices", "unit-reports", "--run", "99999", "--out", str(out)]).exit_code != 0
