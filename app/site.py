@@ -1,9 +1,13 @@
-"""Site pages: home, staff dashboard, error pages."""
-from flask import Blueprint, current_app, render_template, request
+"""Site pages: home, staff dashboard, error pages, and the one answer to a refusal."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.kernel.extensions import db
+from app.kernel.refusals import Refusal
 from app.registry.models import ROLE_LABELS
 
 
@@ -86,3 +90,31 @@ def _http_error(error):
         return {"error": ERROR_MESSAGES.get(error.code, error.name)}, error.code
     message = ERROR_MESSAGES.get(error.code, error.description)
     return render_template("error.html", code=error.code, message=message), error.code
+
+
+@bp.app_errorhandler(Refusal)
+def _refused(refusal):
+    """Any refusal a view lets through: 303 back to the form's page with a flash, else the message
+    on a page (JSON under /api/). Nothing the refused request wrote is kept, whatever the status."""
+    db.session.rollback()
+    message = refusal.message
+    if refusal.status >= 500:  # the server's configuration, not the request: say so without details
+        current_app.logger.error("refusal with status %s: %s", refusal.status, message)
+        message = ERROR_MESSAGES[500]
+    if request.path.startswith("/api/"):
+        return {"error": message}, refusal.status
+    back = _page_of_the_form()
+    if back and refusal.status < 500:
+        flash(message, "error")
+        return redirect(back, 303)
+    return render_template("error.html", code=refusal.status, message=message, details=refusal.errors), refusal.status
+
+
+def _page_of_the_form():
+    """The same-site page a refused POST came from (its Referer), as a local URL; else None."""
+    if request.method != "POST" or not request.referrer:
+        return None
+    parts = urlsplit(request.referrer)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")

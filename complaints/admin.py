@@ -46,8 +46,8 @@ def revoke(deduction_id):
     else:
         try:
             deductions.revoke(deduction, current_user, form.reason.data)
-        except ValueError as error:
-            message = str(error)
+        except deductions.DeductionError as error:
+            message = error.message
     if message:
         stmt = sa.select(Deduction).where(Deduction.year == deduction.year).order_by(Deduction.created_at.desc())
         return render_template("complaints/deductions.html", year=deduction.year, form=form, notice=message,

@@ -20,6 +20,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from app.kernel.extensions import db
+from app.kernel.refusals import Refusal
 from app.kernel.scheme import current_scheme
 from complaints.models import Attachment
 
@@ -38,10 +39,8 @@ _EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "applica
 ACCEPT = ",".join(content_type for _, content_type in _SIGNATURES)
 
 
-class AttachmentError(ValueError):
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.message, self.status = message, status
+class AttachmentError(Refusal):
+    """An upload refused for its size, count or content."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import chinese_calendar
 
 from app.kernel.clock import SHANGHAI
+from app.kernel.refusals import Refusal
 
 
 @functools.cache
@@ -105,8 +106,8 @@ def end_of_day(day):
     return datetime.combine(day, time(23, 59, 59), tzinfo=SHANGHAI)
 
 
-class NoticeError(ValueError):
-    pass
+class NoticeError(Refusal):
+    """A holiday notice that cannot be read; the message names the line."""
 
 
 _LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*(?:\.\.|~|至)\s*(\d{4}-\d{2}-\d{2}))?\s+(\S+)\s*(.*)$")

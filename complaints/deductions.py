@@ -7,6 +7,7 @@ the office instead. One deduction per case, step and unit (a unique constraint).
 import sqlalchemy as sa
 
 from app.kernel.extensions import db
+from app.kernel.refusals import Refusal
 from app.kernel.clock import utcnow
 from app.registry.models import Unit
 from app.kernel.scheme import current_scheme
@@ -15,6 +16,10 @@ from complaints.deadlines import local_date
 from complaints.models import Case, Deduction
 
 UNIT_STAGES = ("reply", "review")
+
+
+class DeductionError(Refusal):
+    """A revocation refused: no written reason, or already revoked."""
 
 
 def unit_is_late(case, today):
@@ -51,9 +56,9 @@ def revoke(deduction, admin, reason, now=None):
     """Withdraw a deduction with a written reason; the row and the reason both stay."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValueError("撤销扣分须填写书面理由。")
+        raise DeductionError("撤销扣分须填写书面理由。")
     if deduction.revoked_at is not None:
-        raise ValueError("该扣分已撤销。")
+        raise DeductionError("该扣分已撤销。", 409)
     deduction.revoked_at, deduction.revoked_by_id, deduction.revoke_reason = now or utcnow(), admin.id, reason
     db.session.flush()
 

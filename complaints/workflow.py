@@ -5,6 +5,9 @@ replayed on its own.
 """
 import enum
 
+from app.kernel.refusals import Refusal
+
+
 class CaseStatus(enum.StrEnum):
     received = "received"
     accepted = "accepted"
@@ -75,8 +78,10 @@ ACTION_LABELS = {
 }
 
 
-class TransitionRefused(ValueError):
+class TransitionRefused(Refusal):
     """An action that the table does not allow from the case's current status."""
+
+    status = 409
 
     def __init__(self, action, status):
         label = STATUS_LABELS.get(status, status or "无")
@@ -115,7 +120,7 @@ def replay(events):
     for action, from_status, to_status in events:
         if from_status != status:
             raise ValueError(f"event {action} starts from {from_status}, case was {status}")
-        if next_status(action, status) != to_status:
+        if not allows(action, status) or next_status(action, status) != to_status:
             raise ValueError(f"event {action} from {status} cannot lead to {to_status}")
         status = to_status
     return status

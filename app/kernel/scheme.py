@@ -14,12 +14,16 @@ import os
 import tomllib
 from dataclasses import dataclass
 
+from app.kernel.refusals import Refusal
+
 SCHEMES_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemes")
 SECTIONS = ("categories", "survey", "screening", "intake", "adjustments", "cases")
 
 
-class SchemeError(ValueError):
-    pass
+class SchemeError(Refusal):
+    """The configured scheme file is missing or broken: the server's fault, not the request's."""
+
+    status = 500
 
 
 def scheme_path(name_or_path):

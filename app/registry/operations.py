@@ -24,7 +24,7 @@ _NUMERALS = "一二三四五六七八九"
 _HEADER = re.compile(r"第([一二三四五六七八九])类[::](\S+?)[((](\d+)个[))]")
 
 
-class RegistryError(ValueError):
+class RegistryError(Refusal):
     """A unit list that cannot be loaded; the message names the row."""
 
 

@@ -131,16 +131,11 @@ def adjustment_new():
 def adjustment_revoke(line_id):
     line = db.get_or_404(Adjustment, line_id)
     form = RevokeForm()
-    back = redirect(url_for("stats_inputs.adjustments", year=line.year))
-    try:
-        if not form.validate_on_submit():
-            raise ops.StatsError("撤销须填写理由。")
-        ops.revoke_adjustment(line, current_user, form.reason.data)
-    except ops.StatsError as error:
-        flash(error.message, "error")
-        return back, error.status
+    if not form.validate_on_submit():  # a refusal goes to the one handler (app/site.py)
+        raise ops.StatsError("撤销须填写理由。")
+    ops.revoke_adjustment(line, current_user, form.reason.data)
     flash("已撤销该条加减分。", "success")
-    return back
+    return redirect(url_for("stats_inputs.adjustments", year=line.year))
 
 
 # --- Screening review queue ----------------------------------------------------------------------
@@ -188,13 +183,8 @@ def _response_details(entries):
 def reinstate(public_id):
     form = ReinstateForm()
     year = requested_year(request.form.get("year", type=int))
-    back = redirect(url_for("stats_inputs.screening", year=year))
-    try:
-        if not form.validate_on_submit():
-            raise ops.StatsError("恢复计分须填写说明。")
-        ops.reinstate(public_id, form.note.data, current_user, latest_run(year))
-    except ops.StatsError as error:
-        flash(error.message, "error")
-        return back, error.status
+    if not form.validate_on_submit():  # a refusal goes to the one handler (app/site.py)
+        raise ops.StatsError("恢复计分须填写说明。")
+    ops.reinstate(public_id, form.note.data, current_user, latest_run(year))
     flash("已恢复该答卷计分,下一次计分起生效。", "success")
-    return back
+    return redirect(url_for("stats_inputs.screening", year=year))

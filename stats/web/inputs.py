@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from app.kernel.clock import local_today
 from app.kernel.extensions import db
+from app.kernel.refusals import Refusal
 from app.registry.models import Unit, Window
 from stats.responses_io import responses_from_records
 from stats.web.models import Adjustment, PartScore, Reinstatement
@@ -21,8 +22,10 @@ from surveys.models import Answer, Campaign, Item, Questionnaire, Response
 BATCH = 20_000
 
 
-class NoCampaign(LookupError):
+class NoCampaign(Refusal):
     """The year has no survey campaign."""
+
+    status = 404
 
 
 def default_year():

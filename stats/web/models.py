@@ -13,12 +13,15 @@ from sqlalchemy import DDL, event
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
 from app.documents.models import IssuedDocument
+from app.kernel.refusals import Refusal
 from app.registry.models import Unit, User
 from surveys.models import Response
 
 
-class FrozenRunError(RuntimeError):
+class FrozenRunError(Refusal):
     """Something tried to change or delete a published score run."""
+
+    status = 409
 
 
 class PartScore(db.Model):

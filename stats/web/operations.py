@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
+from app.kernel.refusals import Refusal
 from app.registry.models import Unit
 from stats.totals import validate_parts
 from stats.web.inputs import registry_units
@@ -19,12 +20,8 @@ PARTS_REQUIRED = ("unit_code", "part", "points")  # source and note may be left 
 NOT_REINSTATABLE = ("duplicate_id", "empty")  # see stats.screening: these never count
 
 
-class StatsError(Exception):
-    """A refused action; `status` is the HTTP status, `errors` an optional list of details (one per row)."""
-
-    def __init__(self, message, status=400, errors=()):
-        super().__init__(message)
-        self.message, self.status, self.errors = message, status, list(errors)
+class StatsError(Refusal):
+    """A refused action of the statisticians' pages; `errors` lists details, one per row."""
 
 
 # --- Parts (考核项目分值) -------------------------------------------------------------------------
