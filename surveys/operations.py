@@ -23,11 +23,14 @@ class SurveyError(Refusal):
     """A refused survey action; `status` is the HTTP status a view should answer with."""
 
 
-class AlreadyAnswered(Exception):
-    """The form's one-time ticket was already used: the page was submitted before."""
+class AlreadyAnswered(Refusal):
+    """The form's one-time ticket was already used: storing it again is refused, and the view shows the
+    thank-you page of the earlier submission instead."""
+
+    status = 409
 
     def __init__(self, response):
-        super().__init__(response.public_id)
+        super().__init__("该问卷已经提交过，请勿重复提交。")
         self.response = response
 
 
