@@ -17,6 +17,7 @@ from surveys import cli as survey_cli
 def init_app(app):
     app.cli.add_command(init_command)
     app.cli.add_command(notices)
+    app.cli.add_command(surveys_group)
 
 
 @click.group("notices")
@@ -28,6 +29,14 @@ notices.add_command(notice_cli.ranking_command)
 notices.add_command(notice_cli.unit_reports_command)
 notices.add_command(survey_cli.posters_command)
 notices.add_command(survey_cli.invitations_command)
+
+
+@click.group("surveys")
+def surveys_group():
+    """Survey upkeep: `surveys flush` stores the fixed responses waiting for their batch (cron, hourly)."""
+
+
+surveys_group.add_command(survey_cli.flush_command)
 
 
 @click.command("init")

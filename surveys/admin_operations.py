@@ -135,11 +135,11 @@ def mask_contact(contact):
 def invitation_status(campaign, unit):
     """{respondent_id: "invited" | "used"} for a unit's respondents; says nothing about which response."""
     stmt = (
-        sa.select(Invitation.fixed_respondent_id, Invitation.used_at)
+        sa.select(Invitation.fixed_respondent_id, Invitation.used)
         .join(FixedRespondent, FixedRespondent.id == Invitation.fixed_respondent_id)
         .where(Invitation.campaign_id == campaign.id, FixedRespondent.unit_id == unit.id)
     )
-    return {rid: "used" if used_at else "invited" for rid, used_at in db.session.execute(stmt)}
+    return {rid: "used" if used else "invited" for rid, used in db.session.execute(stmt)}
 
 
 def reissue_unused_invitations(campaign, unit):
@@ -147,7 +147,7 @@ def reissue_unused_invitations(campaign, unit):
     stmt = (
         sa.select(Invitation).join(FixedRespondent, FixedRespondent.id == Invitation.fixed_respondent_id)
         .where(Invitation.campaign_id == campaign.id, FixedRespondent.unit_id == unit.id,
-               Invitation.used_at.is_(None))
+               Invitation.used.is_(False))
         .order_by(FixedRespondent.id)
     )
     issued = []

@@ -179,7 +179,7 @@ def units():
         sa.select(FixedRespondent.unit_id, sa.func.count(FixedRespondent.id)).group_by(FixedRespondent.unit_id)).all())
     invited = {}
     if campaign is not None:
-        stmt = (sa.select(FixedRespondent.unit_id, sa.func.count(Invitation.id), sa.func.count(Invitation.used_at))
+        stmt = (sa.select(FixedRespondent.unit_id, sa.func.count(Invitation.id), sa.func.count(Invitation.id).filter(Invitation.used.is_(True)))
                 .join(Invitation, Invitation.fixed_respondent_id == FixedRespondent.id)
                 .where(Invitation.campaign_id == campaign.id).group_by(FixedRespondent.unit_id))
         invited = {unit_id: (n, used) for unit_id, n, used in db.session.execute(stmt)}

@@ -1,10 +1,13 @@
-"""Print runs for surveys, under `flask --app wsgi notices`: posters of every window, invitation letters."""
+"""Survey commands: print runs under `flask --app wsgi notices` (posters of every window, invitation letters)
+and `flask --app wsgi surveys flush` (the waiting fixed responses)."""
 import click
+from flask.cli import with_appcontext
 import sqlalchemy as sa
 
 from app.kernel.extensions import db
 from app.registry.models import Unit, Window
 from surveys import printing
+from surveys.operations import store_pending_responses
 from surveys.models import Campaign
 
 
@@ -48,3 +51,12 @@ def invitations_command(campaign_id, unit_code, out):
         fh.write(pdf)
     db.session.commit()  # the fresh tokens count only once their letters exist
     click.echo(f"已生成 {count} 封邀请函：{out}")
+
+
+@click.command("flush")
+@with_appcontext
+def flush_command():
+    """Store the fixed responses waiting for their batch, in shuffled order (cron, hourly)."""
+    stored = store_pending_responses()
+    db.session.commit()
+    click.echo(f"已保存等待中的固定服务对象答卷 {stored} 份")

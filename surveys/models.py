@@ -116,7 +116,7 @@ class FixedRespondent(db.Model):
 
 
 class Invitation(db.Model):
-    """邀请码: a single-use token; only its SHA-256 is stored."""
+    """邀请码: a single-use token; only its SHA-256 is stored, and only *that* it was used, never when."""
 
     __tablename__ = "invitations"
     __table_args__ = (sa.UniqueConstraint("campaign_id", "fixed_respondent_id"),)
@@ -126,7 +126,8 @@ class Invitation(db.Model):
     fixed_respondent_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("fixed_respondents.id"))
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    used_at: so.Mapped[datetime | None]
+    #: answered; no time, so that no response can be matched to it by when either was written
+    used: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     campaign: so.Mapped[Campaign] = so.relationship()
     fixed_respondent: so.Mapped[FixedRespondent] = so.relationship()
@@ -137,14 +138,15 @@ class Response(db.Model):
 
     A non-fixed response carries no token, account or address: only a salted
     hash of client address and browser, for screening of stuffing. A fixed
-    response carries only a keyed receipt of its invitation (see below).
+    response carries nothing of its invitation: it is queued apart and stored
+    in shuffled batches (surveys/fixed_intake.py), with its day only.
     """
 
     __tablename__ = "responses"
     __table_args__ = (
         sa.CheckConstraint("\"group\" IN ('fixed', 'nonfixed')", name="group_known"),
         sa.CheckConstraint("channel IN ('qr', 'link', 'paper')", name="channel_known"),
-        sa.CheckConstraint("\"group\" = 'fixed' OR invitation_receipt IS NULL", name="nonfixed_has_no_invitation"),
+        sa.CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration_not_negative"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -156,12 +158,11 @@ class Response(db.Model):
     questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
     channel: so.Mapped[str] = so.mapped_column(sa.String(10))
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    started_at: so.Mapped[datetime | None]
+    #: seconds from the page being shown to its submission (speeder screening); a number, not a start time
+    duration_s: so.Mapped[float | None]
+    #: naive UTC; a fixed response keeps only its day (the start of that Beijing day)
     submitted_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     client_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
-    # A keyed hash of the invitation, not a foreign key: unique, so the database itself refuses
-    # a second response on one invitation, yet no query can join a response to its respondent.
-    invitation_receipt: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     # SHA-256 of the random one-time ticket the questionnaire page was rendered with: unique, so a
     # resubmitted page (back button, double tap, replay) is stored once. It names nothing else.
     ticket_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
@@ -171,12 +172,6 @@ class Response(db.Model):
     window: so.Mapped[Window | None] = so.relationship()
     questionnaire: so.Mapped[Questionnaire] = so.relationship()
     answers: so.Mapped[list["Answer"]] = so.relationship(back_populates="response", cascade="all, delete-orphan")
-
-    @property
-    def duration_s(self):
-        if self.started_at is None:
-            return None
-        return (self.submitted_at - self.started_at).total_seconds()
 
 
 class Answer(db.Model):
@@ -217,3 +212,32 @@ class IntakeCounter(db.Model):
     key: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
     #: responses stored in that hour
     stored: so.Mapped[int]
+
+
+class PendingResponse(db.Model):
+    """A fixed response waiting to be stored with others in a shuffled batch.
+
+    Written in the transaction that claims the invitation, deleted when its batch is stored: while it
+    waits, it is the one thing close to an invitation, so it waits as briefly as the batch size allows.
+    """
+
+    __tablename__ = "pending_responses"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the campaign, unit and questionnaire version answered
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id"))
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"))
+    questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
+    #: the Beijing day it was submitted
+    submitted_on: so.Mapped[date]
+    #: seconds the page was open, as on the response
+    duration_s: so.Mapped[float | None]
+    #: the comment, as given
+    comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: the answers as JSON, {item id: level or null}
+    levels: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: the form ticket's hash, so that a resubmitted page is thanked while its answers wait
+    ticket_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+
+    unit: so.Mapped[Unit] = so.relationship()
+    window = None  # answered by invitation, at no window

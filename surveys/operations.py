@@ -12,10 +12,11 @@ from app.kernel.refusals import Refusal
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
 from app.registry.models import Unit, Window
-from surveys import intake
+from app.kernel.scheme import current_scheme
+from surveys import fixed_intake, intake
 from surveys.signals import callback_requested
 from surveys.models import (
-    Answer, Campaign, FixedRespondent, Group, Invitation, Item, Questionnaire, Response,
+    Answer, Campaign, FixedRespondent, Group, Invitation, Item, PendingResponse, Questionnaire, Response,
 )
 
 
@@ -34,7 +35,6 @@ class AlreadyAnswered(Refusal):
         self.response = response
 
 
-USED_INVITATION = "该邀请码已使用,每位固定服务对象只能评价一次。感谢您的参与。"
 
 
 def client_hash(secret, campaign_id, address, user_agent):
@@ -43,20 +43,16 @@ def client_hash(secret, campaign_id, address, user_agent):
     return hmac.new(f"client-hash:{secret}".encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def invitation_receipt(secret, invitation):
-    """Keyed hash marking an invitation as answered, without pointing at it."""
-    return hmac.new(f"invitation-receipt:{secret}".encode(), str(invitation.id).encode(), hashlib.sha256).hexdigest()
-
-
 def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def answered(ticket_hash):
-    """The response stored with this form ticket, or None."""
+    """The response stored or waiting with this form ticket (it has .unit and .window), or None."""
     if ticket_hash is None:
         return None
-    return db.session.scalar(sa.select(Response).where(Response.ticket_hash == ticket_hash))
+    return (db.session.scalar(sa.select(Response).where(Response.ticket_hash == ticket_hash))
+            or db.session.scalar(sa.select(PendingResponse).where(PendingResponse.ticket_hash == ticket_hash)))
 
 
 def current_campaign(today):
@@ -97,21 +93,23 @@ def validate_levels(questionnaire, levels):
     return clean
 
 
-def submit_response(*, campaign, unit, group, channel, levels, comment="", window=None,
-                    started_at=None, digest=None, receipt=None, entered_by=None, ticket_hash=None):
+def submit_response(*, campaign, unit, group, channel, levels, comment="", window=None, duration_s=None,
+                    submitted_at=None, digest=None, entered_by=None, ticket_hash=None, questionnaire=None):
     """Store one response with its answers. Flushes only.
 
     A ticket already used raises AlreadyAnswered (checked first, and again by the unique key when two
     posts of one page race), storing nothing.
     """
-    questionnaire = campaign.questionnaire_for(group)
+    if group == Group.fixed and submitted_at is None:  # a fixed response keeps its day only (paper too)
+        submitted_at = fixed_intake.day_start(local_today())
+    questionnaire = questionnaire or campaign.questionnaire_for(group)
     clean = validate_levels(questionnaire, levels)
     _refuse_answered(ticket_hash)
     response = Response(
         public_id=uuid.uuid4().hex, campaign_id=campaign.id, unit_id=unit.id,
         window_id=window.id if window else None, group=str(group), questionnaire_id=questionnaire.id,
-        channel=str(channel), comment=comment.strip(), started_at=started_at, submitted_at=utcnow(),
-        client_hash=digest, invitation_receipt=receipt, ticket_hash=ticket_hash,
+        channel=str(channel), comment=comment.strip(), duration_s=duration_s,
+        submitted_at=submitted_at or utcnow(), client_hash=digest, ticket_hash=ticket_hash,
         entered_by_id=entered_by.id if entered_by else None,
     )
     response.answers = [Answer(item_id=item_id, level=level) for item_id, level in clean.items()]
@@ -147,40 +145,36 @@ def find_invitation(raw_token):
     invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_hash == token_hash(raw_token)))
     if invitation is None:
         raise SurveyError("邀请码无效,请核对邀请链接。", 404)
-    if invitation.used_at is not None:
-        raise SurveyError(USED_INVITATION, 409)
+    if invitation.used:
+        raise SurveyError(fixed_intake.USED_INVITATION, 409)
     return invitation
 
 
-def redeem_invitation(invitation):
-    """Mark the invitation used in one conditional update; a lost race raises 409."""
-    result = db.session.execute(
-        sa.update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise SurveyError(USED_INVITATION, 409)
-
-
-def submit_invited_response(invitation, levels, comment, started_at, secret, ticket_hash=None):
-    """Redeem the invitation and store its response, or refuse with 409 and store neither.
-
-    The savepoint lets the unique receipt refuse a duplicate that slipped past the
-    conditional update without spoiling the rest of the request.
-    """
-    fixed = invitation.fixed_respondent
+def submit_invited_response(invitation, levels, comment, duration_s, ticket_hash=None):
+    """Claim the invitation and queue its answers apart (see surveys/fixed_intake.py), or refuse with
+    409 and keep neither; stores the waiting batch once it is big enough."""
+    clean = validate_levels(invitation.campaign.questionnaire_for(Group.fixed), levels)
+    _refuse_answered(ticket_hash)
+    used = SurveyError(fixed_intake.USED_INVITATION, 409)
     try:
         with db.session.begin_nested():
-            redeem_invitation(invitation)
-            return submit_response(
-                campaign=invitation.campaign, unit=fixed.unit, group=Group.fixed, channel="link",
-                levels=levels, comment=comment, started_at=started_at,
-                receipt=invitation_receipt(secret, invitation), ticket_hash=ticket_hash,
-            )
+            fixed_intake.queue_answers(invitation, clean, comment, duration_s, ticket_hash, used)
     except sa.exc.IntegrityError:
-        raise SurveyError(USED_INVITATION, 409) from None
+        _refuse_answered(ticket_hash)
+        raise used from None
+    if fixed_intake.waiting() >= current_scheme()["survey"]["fixed_batch"]:
+        store_pending_responses()
+
+
+def store_pending_responses():
+    """Store the waiting fixed responses in one shuffled batch; returns how many."""
+    def store(*, campaign_id, unit_id, questionnaire_id, **fields):
+        # Answers are stored against the version they were given on, even if it was revised since.
+        submit_response(campaign=db.session.get(Campaign, campaign_id), unit=db.session.get(Unit, unit_id),
+                        questionnaire=db.session.get(Questionnaire, questionnaire_id), group=Group.fixed,
+                        channel="link", **fields)
+
+    return fixed_intake.store_pending(store)
 
 
 def issue_invitations(campaign, unit):
@@ -215,12 +209,20 @@ def response_counts(campaign):
     counts = {}
     for unit_id, group, n in db.session.execute(stmt):
         counts.setdefault(unit_id, {"fixed": 0, "nonfixed": 0})[group] = n
+    waiting = (sa.select(PendingResponse.unit_id, sa.func.count(PendingResponse.id))
+               .where(PendingResponse.campaign_id == campaign.id).group_by(PendingResponse.unit_id))
+    for unit_id, n in db.session.execute(waiting):  # fixed answers not yet stored in their batch
+        counts.setdefault(unit_id, {"fixed": 0, "nonfixed": 0})["fixed"] += n
     return counts
 
 
 def has_responses(questionnaire):
-    stmt = sa.select(Response.id).where(Response.questionnaire_id == questionnaire.id).limit(1)
-    return db.session.scalar(stmt) is not None
+    """Whether any answers, stored or waiting for their batch, were given on this version."""
+    for model in (Response, PendingResponse):
+        stmt = sa.select(model.id).where(model.questionnaire_id == questionnaire.id).limit(1)
+        if db.session.scalar(stmt) is not None:
+            return True
+    return False
 
 
 def revise_questionnaire(questionnaire, items):

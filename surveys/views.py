@@ -1,6 +1,6 @@
 """Citizen-facing survey pages: /s/<window> (non-fixed) and /i/<token> (fixed)."""
 import secrets
-from datetime import timezone
+from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -31,14 +31,14 @@ def _new_ticket():
 
 
 def _read_ticket(raw):
-    """(hash of the ticket's nonce, when the form was first shown); None if absent, old or forged."""
+    """(hash of the ticket's nonce, seconds since the form was first shown); None if absent, old or forged."""
     try:
         nonce, signed_at = _ticket_serializer().loads(raw or "", return_timestamp=True)
     except BadSignature:
         return None
     if not isinstance(nonce, str) or len(nonce) < 16:
         return None
-    return ops.token_hash(nonce), signed_at.astimezone(timezone.utc).replace(tzinfo=None)
+    return ops.token_hash(nonce), max(0.0, (datetime.now(timezone.utc) - signed_at).total_seconds())
 
 
 def _stale_ticket(form, context):
@@ -94,7 +94,7 @@ def window_survey(window_code):
     ticket = _read_ticket(form.ticket.data)
     if ticket is None:
         return _stale_ticket(form, context)
-    ticket_hash, started_at = ticket
+    ticket_hash, duration_s = ticket
     digest = ops.client_hash(current_app.secret_key, campaign.id, request.remote_addr,
                              request.user_agent.string)
     if (earlier := ops.answered(ticket_hash)) is not None:
@@ -104,7 +104,7 @@ def window_survey(window_code):
         response = ops.submit_walk_in(
             window, campaign, device=intake.device_of(request.cookies), address=request.remote_addr,
             secret=current_app.secret_key, limits=(limits["nonfixed_rate_limit"], limits["address_rate_limit"]),
-            levels=form.levels(), comment=form.comment.data or "", started_at=started_at, digest=digest,
+            levels=form.levels(), comment=form.comment.data or "", duration_s=duration_s, digest=digest,
             ticket_hash=ticket_hash)
     except ops.AlreadyAnswered as again:
         return _thanks_again(again.response)
@@ -151,10 +151,10 @@ def invited_survey():
     ticket = _read_ticket(form.ticket.data)
     if ticket is None:
         return _stale_ticket(form, context)
-    ticket_hash, started_at = ticket
+    ticket_hash, duration_s = ticket
     try:
-        ops.submit_invited_response(invitation, form.levels(), form.comment.data or "", started_at,
-                                    current_app.secret_key, ticket_hash=ticket_hash)
+        ops.submit_invited_response(invitation, form.levels(), form.comment.data or "", duration_s,
+                                    ticket_hash=ticket_hash)
     except ops.AlreadyAnswered as again:
         return _thanks_again(again.response)
     except ops.SurveyError as error:

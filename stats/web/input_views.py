@@ -172,7 +172,7 @@ def _response_details(entries):
         return {}
     rows = db.session.execute(
         sa.select(Response.public_id, Unit.name, Window.name, Response.channel, Response.submitted_at,
-                  Response.started_at, Response.group)
+                  Response.duration_s, Response.group)
         .join(Unit, Unit.id == Response.unit_id).outerjoin(Window, Window.id == Response.window_id)
         .where(Response.public_id.in_(ids)))
     return {row[0]: row[1:] for row in rows}

@@ -83,7 +83,7 @@ def response_records(year, key_of, progress=None):
     unit_code = dict(db.session.execute(sa.select(Unit.id, Unit.code)).all())
     window_code = dict(db.session.execute(sa.select(Window.id, Window.code)).all())
     columns = (Response.id, Response.public_id, Response.unit_id, Response.group, Response.submitted_at,
-               Response.started_at, Response.client_hash, Response.window_id)
+               Response.duration_s, Response.client_hash, Response.window_id)
     query = _year_responses(year).with_only_columns(*columns).order_by(Response.id)
     last = 0
     while batch := db.session.execute(query.where(Response.id > last).limit(BATCH)).all():
@@ -93,7 +93,7 @@ def response_records(year, key_of, progress=None):
                 "response_id": row.public_id, "unit_code": unit_code[row.unit_id], "group": row.group,
                 # Stored times are naive UTC; the pure package reads naive times as Beijing time.
                 "submitted_at": row.submitted_at.replace(tzinfo=UTC),
-                "duration_s": (row.submitted_at - row.started_at).total_seconds() if row.started_at else None,
+                "duration_s": row.duration_s,
                 "client_hash": row.client_hash, "window_code": window_code.get(row.window_id),
                 "levels": levels.get(row.id, {}),
             }

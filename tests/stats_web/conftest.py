@@ -1,7 +1,7 @@
 """Fixtures for the statisticians' layer: a small registry, a 2024 campaign and responses written
 straight into the database (the survey pages are tested elsewhere)."""
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
@@ -26,7 +26,7 @@ def respond(campaign):
         response = Response(
             public_id=uuid.uuid4().hex, campaign_id=campaign.id, unit_id=unit.id,
             window_id=window.id if window else None, group=group, questionnaire_id=questionnaire.id,
-            channel="link" if group == "fixed" else "qr", started_at=at - timedelta(seconds=duration),
+            channel="link" if group == "fixed" else "qr", duration_s=duration,
             submitted_at=at, client_hash=client)
         response.answers = [Answer(item_id=item.id, level=(levels or {}).get(item.code, level))
                             for item in questionnaire.items]

@@ -26,7 +26,7 @@ def _seed(app):
                 at = datetime(2024, 3, 1, 2, 0) + timedelta(hours=i)
                 response = Response(public_id=uuid.uuid4().hex, campaign_id=campaign.id, unit_id=unit.id,
                                     group=group, questionnaire_id=questionnaire.id, channel="qr",
-                                    started_at=at - timedelta(seconds=90), submitted_at=at)
+                                    duration_s=90, submitted_at=at)
                 response.answers = [Answer(item_id=item.id, level=5 - (i + k) % 3) for item in questionnaire.items]
                 db.session.add(response)
         run = create_run(2024, None, "default")

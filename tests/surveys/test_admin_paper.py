@@ -82,7 +82,7 @@ def test_fixed_group_uses_the_fixed_questionnaire_without_window(client, login, 
     assert len([k for k in data if k.startswith("item_")]) == len(campaign.fixed_questionnaire.items)
     assert client.post(url, data=data).status_code == 302
     stored = db.session.scalars(sa.select(Response)).one()
-    assert (stored.group, stored.window_id, stored.invitation_receipt) == ("fixed", None, None)
+    assert (stored.group, stored.window_id, stored.client_hash) == ("fixed", None, None)
     assert stored.questionnaire_id == campaign.fixed_questionnaire_id
 
 

@@ -149,7 +149,8 @@ def test_status_shows_used_after_the_respondent_answers(client, login, make, uni
     login("admin")
     link = _csv_links(_issue(client, unit, campaign).data.decode())["甲公司"]
     invitation = ops.find_invitation(link.rsplit("/", 1)[1])
-    ops.submit_invited_response(invitation, {item.id: 5 for item in campaign.fixed_questionnaire.items}, "", None, "secret")
+    ops.submit_invited_response(invitation, {item.id: 5 for item in campaign.fixed_questionnaire.items}, "", None)
+    ops.store_pending_responses()
     page = client.get(f"/admin/surveys/units/{unit.code}/respondents?campaign={campaign.id}").data.decode()
     assert "已答卷" in page and "已邀请" not in page.split("<tbody>")[1]
     response = db.session.scalars(sa.select(Response)).one()
@@ -163,7 +164,7 @@ def test_reissue_replaces_unused_tokens_only(client, login, make, unit):
     login("admin")
     old = _csv_links(_issue(client, unit, campaign).data.decode())
     used = ops.find_invitation(old["乙公司"].rsplit("/", 1)[1])
-    ops.redeem_invitation(used)
+    ops.submit_invited_response(used, {item.id: 5 for item in campaign.fixed_questionnaire.items}, "", None)
     new = _csv_links(_issue(client, unit, campaign, reissue=True).data.decode())
     assert list(new) == ["甲公司"] and new["甲公司"] != old["甲公司"]
     with pytest.raises(ops.SurveyError):

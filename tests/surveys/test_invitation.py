@@ -7,7 +7,9 @@ import sqlalchemy as sa
 
 from app.kernel.extensions import db
 from surveys import operations as ops
-from surveys.models import Invitation, Response
+from app.kernel.clock import local_today
+from surveys import fixed_intake
+from surveys.models import Invitation, PendingResponse, Response
 from tests.conftest import csrf_from
 from tests.factories import Factory
 
@@ -56,9 +58,12 @@ def test_answer_once_then_refused(client, invited):
     client.get(f"/i/{token}")
     html = client.get("/invite").data.decode()
     assert client.post("/invite", data=_fill(html)).status_code == 302
+    assert _waiting() == 1 and db.session.scalar(sa.select(sa.func.count(Response.id))) == 0
+    assert ops.store_pending_responses() == 1 and _waiting() == 0
     stored = db.session.scalars(sa.select(Response)).one()
     assert (stored.group, stored.channel, stored.unit_id) == ("fixed", "link", respondent.unit_id)
-    assert stored.client_hash is None and len(stored.invitation_receipt) == 64
+    assert stored.client_hash is None and stored.duration_s >= 0
+    assert stored.submitted_at == fixed_intake.day_start(local_today())
     client.get(f"/i/{token}")
     again = client.get("/invite")
     assert again.status_code == 409 and "已使用" in again.data.decode()
@@ -107,9 +112,14 @@ def _race(count, attempt):
     return outcomes
 
 
+def _waiting():
+    return db.session.scalar(sa.select(sa.func.count(PendingResponse.id)))
+
+
 def _stored(app):
+    """Responses stored or waiting for their batch."""
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count(Response.id)))
+        return db.session.scalar(sa.select(sa.func.count(Response.id))) + _waiting()
 
 
 @pytest.mark.isolated
@@ -121,7 +131,7 @@ def test_racing_submissions_store_exactly_one(isolated_app):
         with isolated_app.app_context():
             try:
                 invitation = ops.find_invitation(token)
-                ops.submit_invited_response(invitation, levels, "", None, "secret")
+                ops.submit_invited_response(invitation, levels, "", None)
                 db.session.commit()
                 return "stored"
             except ops.SurveyError as error:
@@ -153,27 +163,33 @@ def test_racing_browsers_get_one_thanks_and_seven_409s(isolated_app):
     assert _stored(isolated_app) == 1
 
 
-def test_a_second_response_on_one_invitation_breaks_the_unique_receipt(make):
-    """Even code that skipped the conditional update could not store two responses."""
+def test_answers_wait_until_a_batch_is_full_then_are_stored_together(make):
+    campaign = make.campaign()
+    unit = make.unit()
+    for _ in range(10):
+        make.fixed_respondent(unit)
+    levels = {item.id: 5 for item in campaign.fixed_questionnaire.items}
+    for n, (_, token) in enumerate(ops.issue_invitations(campaign, unit), start=1):
+        ops.submit_invited_response(ops.find_invitation(token), levels, f"第{n}份", 60.0 + n)
+        stored = db.session.scalar(sa.select(sa.func.count(Response.id)))
+        assert (stored, _waiting()) == ((0, n) if n < 10 else (10, 0))  # [survey] fixed_batch = 10
+    assert db.session.scalar(sa.select(sa.func.count(Invitation.id)).where(Invitation.used)) == 10
+
+
+def test_waiting_answers_keep_their_questionnaire_version_and_count_live(make):
     campaign = make.campaign()
     respondent = make.fixed_respondent()
-    ops.issue_invitations(campaign, respondent.unit)
-    invitation = db.session.scalars(sa.select(Invitation)).one()
-    levels = {item.id: 5 for item in campaign.fixed_questionnaire.items}
-    receipt = ops.invitation_receipt("secret", invitation)
-    kwargs = dict(campaign=campaign, unit=respondent.unit, group="fixed", channel="link", levels=levels,
-                  receipt=receipt)
-    ops.submit_response(**kwargs)
-    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
-        ops.submit_response(**kwargs)
-
-
-def test_receipt_does_not_reveal_the_invitation(make, invited):
-    respondent, token = invited
-    invitation = db.session.scalars(sa.select(Invitation)).one()
-    receipt = ops.invitation_receipt("secret", invitation)
-    assert ops.token_hash(token) != receipt and ops.token_hash(str(invitation.id)) != receipt
-    assert receipt != ops.invitation_receipt("other-secret", invitation)
+    (_, token), = ops.issue_invitations(campaign, respondent.unit)
+    questionnaire = campaign.fixed_questionnaire
+    ops.submit_invited_response(ops.find_invitation(token), {item.id: 4 for item in questionnaire.items}, "", 30.0)
+    assert ops.response_counts(campaign)[respondent.unit_id]["fixed"] == 1
+    assert ops.has_responses(questionnaire)
+    specs = [{"code": "new", "text": "新题目", "dimension": "服务", "weight": 1.0, "allow_unknown": False}]
+    revised = ops.revise_questionnaire(questionnaire, specs)
+    assert revised.id != questionnaire.id
+    ops.store_pending_responses()
+    stored = db.session.scalars(sa.select(Response)).one()
+    assert stored.questionnaire_id == questionnaire.id and {a.level for a in stored.answers} == {4}
 
 
 def test_fixed_form_says_how_the_answer_is_kept(client, invited):

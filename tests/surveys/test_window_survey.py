@@ -58,7 +58,7 @@ def test_submit_stores_response_and_thanks(client, window):
     assert (stored.group, stored.channel, stored.window_id, stored.unit_id) == ("nonfixed", "qr", window.id, window.unit_id)
     assert stored.comment == "窗口人员很耐心"
     assert len(stored.client_hash) == 32 and "127.0.0.1" not in stored.client_hash
-    assert stored.invitation_receipt is None and stored.started_at is not None
+    assert stored.duration_s is not None and stored.duration_s >= 0
     assert {a.level for a in stored.answers} == {5}
 
 
