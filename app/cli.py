@@ -46,19 +46,19 @@ def init_command(demo):
     """Create or migrate the database and load the registry; safe to run again."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     created, updated = operations.load_default_units()
-    click.echo(f"单位:新增 {created},更新 {updated}")
+    click.echo(f"单位：新增 {created}，更新 {updated}")
     if demo:
         made = load_demo(local_today().year)
-        click.echo(f"演示数据:新增窗口 {made['windows']},新增测评活动 {made['campaigns']}")
+        click.echo(f"演示数据：新增窗口 {made['windows']}，新增测评活动 {made['campaigns']}")
     _ensure_admin()
     db.session.commit()
 
 
 def _ensure_admin():
     if db.session.scalar(sa.select(User).where(User.role == Role.admin).limit(1)):
-        click.echo("管理员账号已存在(忘记密码可运行 flask --app wsgi users reset-password admin)")
+        click.echo("管理员账号已存在（忘记密码可运行 flask --app wsgi users reset-password admin）")
         return
     _, password = operations.create_user("admin", Role.admin, display_name="管理员")
-    click.echo(f"已创建管理员账号 admin,一次性密码:{password}(首次登录后须修改)")
+    click.echo(f"已创建管理员账号 admin，一次性密码：{password}（首次登录后须修改）")
 
 

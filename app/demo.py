@@ -10,9 +10,9 @@ from surveys.models import Campaign, Item, Questionnaire
 # (code, text, dimension, weight, allow_unknown)
 NONFIXED_ITEMS = [
     ("attitude", "工作人员的服务态度", "服务态度", 1.0, False),
-    ("efficiency", "办事效率(等候时间、办理速度)", "办事效率", 1.0, False),
+    ("efficiency", "办事效率（等候时间、办理速度）", "办事效率", 1.0, False),
     ("notice", "办事指南和一次性告知是否清楚", "依法行政", 1.0, True),
-    ("integrity", "工作人员廉洁自律(无吃拿卡要)", "廉洁自律", 1.0, True),
+    ("integrity", "工作人员廉洁自律（无吃拿卡要）", "廉洁自律", 1.0, True),
     ("overall", "对本次办事的总体评价", "总体评价", 2.0, False),
 ]
 FIXED_ITEMS = [

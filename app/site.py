@@ -14,14 +14,14 @@ from app.registry.models import ROLE_LABELS
 bp = Blueprint("core", __name__)
 
 ERROR_MESSAGES = {
-    400: "请求有误,请检查后重试。",
+    400: "请求有误，请检查后重试。",
     403: "您没有权限访问该页面。",
     404: "页面不存在或已被移除。",
     405: "不支持该操作。",
-    409: "操作冲突,请刷新页面后重试。",
+    409: "操作冲突，请刷新页面后重试。",
     413: "提交的内容过大。",
-    429: "操作太频繁,请稍后再试。",
-    500: "服务器出现错误,已记录,请稍后再试。",
+    429: "操作太频繁，请稍后再试。",
+    500: "服务器出现错误，已记录，请稍后再试。",
 }
 
 
@@ -39,21 +39,21 @@ def index():
 # The staff dashboard's menu: (section, [(endpoint, label, roles allowed)]).
 DASHBOARD = [
     ("服务对象测评", [
-        ("survey_admin.counts", "测评进度(各单位答卷数)", ("admin", "statistician")),
+        ("survey_admin.counts", "测评进度（各单位答卷数）", ("admin", "statistician")),
         ("survey_admin.campaigns", "测评活动与问卷", ("admin",)),
         ("survey_admin.paper_entry", "录入纸质问卷", ("admin", "statistician")),
     ]),
     ("效能投诉", [
-        ("case_staff.queue", "投诉咨询件(按期限排序)", ("admin", "handler", "liaison")),
-        ("case_staff.record", "首问登记(电话、来访)", ("admin", "handler", "liaison")),
+        ("case_staff.queue", "投诉咨询件（按期限排序）", ("admin", "handler", "liaison")),
+        ("case_staff.record", "首问登记（电话、来访）", ("admin", "handler", "liaison")),
         ("case_admin.extensions", "延期审批", ("admin",)),
         ("case_admin.deduction_list", "超期扣分记录", ("admin", "statistician")),
-        ("stats_admonitions.index", "效能告诫与问责(印发告诫书、扣分)", ("admin",)),
-        ("case_admin.calendar", "节假日安排(工作日计算)", ("admin",)),
+        ("stats_admonitions.index", "效能告诫与问责（印发告诫书、扣分）", ("admin",)),
+        ("case_admin.calendar", "节假日安排（工作日计算）", ("admin",)),
         ("case_admin.outbox", "通知发件箱", ("admin",)),
     ]),
     ("统计与考核结果", [
-        ("stats.runs", "计分与考核结果(通报、导出)", ("admin", "statistician")),
+        ("stats.runs", "计分与考核结果（通报、导出）", ("admin", "statistician")),
         ("stats_inputs.parts", "导入考核项目分值", ("admin", "statistician")),
         ("stats_inputs.adjustments", "加减分台账", ("admin", "statistician")),
         ("stats_inputs.screening", "无效问卷复核", ("admin", "statistician")),
@@ -81,7 +81,7 @@ def dashboard():
 
 @bp.app_errorhandler(CSRFError)
 def _csrf_error(error):
-    return render_template("error.html", code=400, message="页面已过期或来源不明,请刷新页面后重新提交。"), 400
+    return render_template("error.html", code=400, message="页面已过期或来源不明，请刷新页面后重新提交。"), 400
 
 
 @bp.app_errorhandler(HTTPException)

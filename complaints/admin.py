@@ -52,7 +52,7 @@ def revoke(deduction_id):
         stmt = sa.select(Deduction).where(Deduction.year == deduction.year).order_by(Deduction.created_at.desc())
         return render_template("complaints/deductions.html", year=deduction.year, form=form, notice=message,
                                rows=db.session.scalars(stmt).all()), 400
-    flash("已撤销该扣分,撤销理由已记录。", "success")
+    flash("已撤销该扣分，撤销理由已记录。", "success")
     return redirect(url_for("case_admin.deduction_list", year=deduction.year))
 
 
@@ -67,7 +67,7 @@ def calendar():
         except NoticeError as error:
             status, notice = 400, str(error)
         else:
-            flash(f"已载入{form.year.data}年节假日安排,重新计算了{count}件的期限。", "success")
+            flash(f"已载入{form.year.data}年节假日安排，重新计算了{count}件的期限。", "success")
             return redirect(url_for("case_admin.calendar"))
     elif request.method == "POST":
         status = 400

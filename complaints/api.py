@@ -92,7 +92,7 @@ def create_case():
     if (request.content_length or 0) > MAX_BODY:
         return _error(TOO_LARGE, 413)
     if not ratelimit.allow("api-post", request.remote_addr, POST_LIMIT, 600):
-        return _error("提交太频繁,请稍后再试。", 429)
+        return _error("提交太频繁，请稍后再试。", 429)
     if request.mimetype != "application/json":
         return _error("Content-Type 须为 application/json", 400)
     body = _read_body()
@@ -115,7 +115,7 @@ def create_case():
 @bp.route("/cases/<number>")
 def case_status(number):
     if not ratelimit.allow("api-get", request.remote_addr, GET_LIMIT, 600):
-        return _error("查询太频繁,请稍后再试。", 429)
+        return _error("查询太频繁，请稍后再试。", 429)
     try:
         case = ops.find_case(number, request.args.get("code", ""))
     except ops.CaseError as error:

@@ -100,7 +100,7 @@ def _rewrite_pdf(data):
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise AttachmentError("不支持加密或设有密码的 PDF 文件,请去除密码后上传。")
+            raise AttachmentError("不支持加密或设有密码的 PDF 文件，请去除密码后上传。")
         if len(reader.pages) > MAX_PDF_PAGES:
             raise AttachmentError(f"PDF 文件不能超过{MAX_PDF_PAGES}页。")
         writer, seen = PdfWriter(), set()
@@ -151,7 +151,7 @@ def check_uploads(files):
             raise AttachmentError(f"附件“{name}”超过{rules['attachment_max_mb']}MB。", 413)
         content_type = sniff(data)
         if not data or content_type is None:
-            raise AttachmentError(f"附件“{name}”不是 JPG、PNG 图片或 PDF 文件(按文件内容识别)。")
+            raise AttachmentError(f"附件“{name}”不是 JPG、PNG 图片或 PDF 文件（按文件内容识别）。")
         data = _rewrite_pdf(data) if content_type == "application/pdf" else _reencode(data, content_type)
         uploads.append(Upload(_with_extension(name, content_type), content_type, data))
     return uploads

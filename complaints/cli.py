@@ -21,13 +21,13 @@ def sweep_command(now_text):
         try:
             now = datetime.fromisoformat(now_text)
         except ValueError:
-            raise click.BadParameter("须为 ISO 时间,如 2026-03-02T09:00:00+08:00", param_hint="--now") from None
+            raise click.BadParameter("须为 ISO 时间，如 2026-03-02T09:00:00+08:00", param_hint="--now") from None
         if now.tzinfo is not None:
             now = now.astimezone(timezone.utc).replace(tzinfo=None)
     counts = sweep(now)
     db.session.commit()
-    click.echo("重新计算期限 {recomputed},扣分 {deductions},到期提醒 {reminders},效能办超期提醒 {office_overdue},"
-               "超时默认办结 {closed},冲突留待下次 {conflicts},差评回访立件 {callbacks},发送通知 {sent}".format(**counts))
+    click.echo("重新计算期限 {recomputed}，扣分 {deductions}，到期提醒 {reminders}，效能办超期提醒 {office_overdue},"
+               "超时默认办结 {closed}，冲突留待下次 {conflicts}，差评回访立件 {callbacks}，发送通知 {sent}".format(**counts))
 
 
 @bp.cli.command("load-holidays")
@@ -41,4 +41,4 @@ def load_holidays_command(year, file, note):
     except NoticeError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"已载入{year}年节假日安排,重新计算了{count}件的期限")
+    click.echo(f"已载入{year}年节假日安排，重新计算了{count}件的期限")

@@ -110,7 +110,7 @@ class NoticeError(Refusal):
     """A holiday notice that cannot be read; the message names the line."""
 
 
-_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*(?:\.\.|~|至)\s*(\d{4}-\d{2}-\d{2}))?\s+(\S+)\s*(.*)$")
+_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*(?:\.\.|~|\u81f3)\s*(\d{4}-\d{2}-\d{2}))?\s+(\S+)\s*(.*)$")
 _KINDS = {"休": False, "假": False, "holiday": False, "班": True, "workday": True}
 
 
@@ -127,12 +127,12 @@ def parse_notice(text, year):
             continue
         match = _LINE.match(line)
         if not match or match.group(3) not in _KINDS:
-            raise NoticeError(f"第{number}行格式不正确:{line[:60]}")
+            raise NoticeError(f"第{number}行格式不正确：{line[:60]}")
         try:
             first = date.fromisoformat(match.group(1))
             last = date.fromisoformat(match.group(2) or match.group(1))
         except ValueError:
-            raise NoticeError(f"第{number}行日期无效:{line[:60]}") from None
+            raise NoticeError(f"第{number}行日期无效：{line[:60]}") from None
         if first > last or first.year != year or last.year != year:
             raise NoticeError(f"第{number}行的日期须在{year}年内且起止有序")
         day = first

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.kernel.extensions import db
 from app.kernel.refusals import Refusal
-from app.kernel.clock import utcnow
+from app.kernel.clock import chinese_date, utcnow
 from app.registry.models import Unit
 from app.kernel.scheme import current_scheme
 from complaints import events, notify, workflow
@@ -40,13 +40,13 @@ def check_overdue(case, now=None):
         return None
     points = current_scheme()["adjustments"]["overdue_case_deduction"]
     label = case.stage_label
-    reason = f"{case.kind_label}件{case.number}{label}期限{case.reply_due_on:%Y-%m-%d}已过,承办单位未按时答复"
+    reason = f"{case.kind_label}件{case.number}{label}期限{chinese_date(case.reply_due_on)}已过，承办单位未按时答复"
     deduction = Deduction(unit_id=case.assigned_unit_id, year=case.reply_due_on.year, points=points,
                           case_id=case.id, stage=case.stage, due_on=case.reply_due_on, reason=reason,
                           created_at=now)
     db.session.add(deduction)
-    events.record_fact(case, "overdue", note=f"{reason},扣{points:g}分", now=now, label="系统")
-    notify.to_unit(case, case.assigned_unit_id, "overdue", stage=label, due=f"{case.reply_due_on:%Y-%m-%d}",
+    events.record_fact(case, "overdue", note=f"{reason}，扣{points:g}分", now=now, label="系统")
+    notify.to_unit(case, case.assigned_unit_id, "overdue", stage=label, due=chinese_date(case.reply_due_on),
                    points=f"{points:g}")
     db.session.flush()
     return deduction

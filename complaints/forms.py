@@ -28,12 +28,12 @@ class CaseFieldsForm(CheckedForm):
     kind = RadioField("类型", choices=KIND_CHOICES, validate_choice=False, validators=[
         InputRequired("请选择类型"), AnyOf([str(k) for k in CITIZEN_KINDS], message="类型无效")])
     unit_code = StringField("被反映单位", validators=[InputRequired("请选择被反映的单位"), Length(max=32)])
-    window_code = StringField("服务窗口(选填)", validators=[Optional(), Length(max=40)])
+    window_code = StringField("服务窗口（选填）", validators=[Optional(), Length(max=40)])
     description = TextAreaField("情况描述", validators=[InputRequired("请填写情况描述")])
     # No Optional(): it would stop the chain before the inline checks that depend on `anonymous`.
     name = StringField("姓名", validators=[Length(max=30, message="姓名不能超过30字")])
     phone = StringField("手机号", validators=[Length(max=20, message=PHONE_INVALID)])
-    anonymous = BooleanField("匿名反映(不留姓名和手机号)")
+    anonymous = BooleanField("匿名反映（不留姓名和手机号）")
 
     unit = window = None
 
@@ -53,19 +53,19 @@ class CaseFieldsForm(CheckedForm):
     def validate_description(self, field):
         limit = current_scheme()["cases"]["description_max_chars"]
         if len(field.data.strip()) > limit:
-            raise ValidationError(f"情况描述不能超过{limit}字(现有{len(field.data.strip())}字)")
+            raise ValidationError(f"情况描述不能超过{limit}字（现有{len(field.data.strip())}字）")
         if not field.data.strip():
             raise ValidationError("请填写情况描述")
 
     def validate_name(self, field):
         if not self.anonymous.data and not (field.data or "").strip():
-            raise ValidationError("请填写姓名,或选择匿名反映")
+            raise ValidationError("请填写姓名，或选择匿名反映")
 
     def validate_phone(self, field):
         if self.anonymous.data:
             return
         if not (field.data or "").strip():
-            raise ValidationError("请填写手机号,或选择匿名反映")
+            raise ValidationError("请填写手机号，或选择匿名反映")
         if normalise_phone(field.data) is None:
             raise ValidationError(PHONE_INVALID)
 
@@ -79,7 +79,7 @@ class CaseFieldsForm(CheckedForm):
 
 
 class IntakeForm(CaseFieldsForm):
-    attachments = MultipleFileField("图片或PDF附件(选填)")
+    attachments = MultipleFileField("图片或PDF附件（选填）")
     consent = BooleanField("我已阅读并同意上述个人信息处理说明",
                            validators=[DataRequired("请阅读并同意个人信息处理说明后提交")])
 
@@ -118,7 +118,7 @@ class RateForm(CheckedForm):
     rating = RadioField("您对办理结果的评价", choices=RATING_CHOICES, validators=[InputRequired("请选择评价")])
 
 
-STALE_PAGE = "页面信息不完整或已过期,请刷新页面后重试。"
+STALE_PAGE = "页面信息不完整或已过期，请刷新页面后重试。"
 
 
 class ActionForm(CheckedForm):
@@ -136,16 +136,16 @@ def _text(label, message, max_chars=2000):
 
 
 class AcceptForm(ActionForm):
-    note = TextAreaField("受理意见(选填)", validators=[Optional(), Length(max=1000)])
+    note = TextAreaField("受理意见（选填）", validators=[Optional(), Length(max=1000)])
 
 
 class DeclineForm(ActionForm):
-    reason = _text("不予受理理由(市民可见)", "请填写不予受理的理由", 1000)
+    reason = _text("不予受理理由（市民可见）", "请填写不予受理的理由", 1000)
 
 
 class AssignForm(ActionForm):
     unit_code = SelectField("承办单位", validate_choice=False, validators=[InputRequired("请选择承办单位")])
-    note = TextAreaField("交办意见(选填)", validators=[Optional(), Length(max=1000)])
+    note = TextAreaField("交办意见（选填）", validators=[Optional(), Length(max=1000)])
 
 
 class TransferForm(ActionForm):
@@ -164,7 +164,7 @@ class UnitReplyForm(ActionForm):
 
 
 class ReplyForm(ActionForm):
-    text = _text("答复内容(市民可见)", "请填写答复内容")
+    text = _text("答复内容（市民可见）", "请填写答复内容")
 
 
 class CloseForm(ActionForm):
@@ -188,5 +188,5 @@ class RevokeForm(CheckedForm):
 
 class CalendarForm(CheckedForm):
     year = IntegerField("年度", validators=[InputRequired("请填写年度"), NumberRange(min=2000, max=2100)])
-    text = TextAreaField("放假安排(每行一条)", validators=[InputRequired("请粘贴放假安排"), Length(max=5000)])
+    text = TextAreaField("放假安排（每行一条）", validators=[InputRequired("请粘贴放假安排"), Length(max=5000)])
     note = StringField("文件名称或文号", validators=[Optional(), Length(max=200)])

@@ -59,7 +59,7 @@ def recompute_known_years(calendar, now=None):
     """
     cases = [case for case in db.session.scalars(_open_cases().where(Case.deadlines_provisional))
              if all(calendar.knows(year) for year in range(case.received_on.year, case.reply_due_on.year + 1))]
-    return recompute(cases, calendar, None, "日历已有官方节假日安排,", now)
+    return recompute(cases, calendar, None, "日历已有官方节假日安排，", now)
 
 
 def recompute(cases, calendar, user, why, now=None):
@@ -68,7 +68,7 @@ def recompute(cases, calendar, user, why, now=None):
         before = (case.accept_due_on, case.reply_due_on)
         if apply_deadlines(case, calendar):
             events.record_fact(case, "recompute", actor=user, label=None if user else "系统", now=now,
-                               note=f"{why}重新计算期限:受理 {before[0]} → {case.accept_due_on},"
+                               note=f"{why}重新计算期限：受理 {before[0]} → {case.accept_due_on},"
                                     f"答复 {before[1]} → {case.reply_due_on}")
     db.session.flush()
     return len(cases)

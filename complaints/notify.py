@@ -15,26 +15,26 @@ from werkzeug.utils import import_string
 
 from app.kernel.extensions import db
 from app.kernel.links import public_url
-from app.kernel.clock import utcnow
+from app.kernel.clock import chinese_date, utcnow
 from complaints.models import OutboxMessage
 from app.kernel.privacy import mask_phone
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = {
-    "received": "【效能投诉】您的{kind}已收到,编号{number},将于{accept_due}前决定是否受理。",
-    "accepted": "【效能投诉】您的{kind}(编号{number})已受理,预计{reply_due}前答复。",
-    "declined": "【效能投诉】您的{kind}(编号{number})不予受理,理由:{reason}",
-    "callback": "【效能办】感谢您参与测评。您的差评回访件编号{number},查询码{code},我们将于{accept_due}前与您联系;"
+    "received": "【效能投诉】您的{kind}已收到，编号{number}，将于{accept_due}前决定是否受理。",
+    "accepted": "【效能投诉】您的{kind}（编号{number}）已受理，预计{reply_due}前答复。",
+    "declined": "【效能投诉】您的{kind}（编号{number}）不予受理，理由：{reason}",
+    "callback": "【效能办】感谢您参与测评。您的差评回访件编号{number}，查询码{code}，我们将于{accept_due}前与您联系；"
                 "凭编号和查询码可在 {link} 查询办理进度并评价。",
-    "one_time_notice": "【一次性告知】编号{number}:办理该事项还需提供以下材料:{items}",
-    "replied": "【效能投诉】您的{kind}(编号{number})已答复,请凭编号和查询码查看答复并评价。",
-    "assigned": "【效能办交办】{kind}件{number}已交由贵单位办理,请于{reply_due}前答复。",
-    "transferred": "【效能办转办】{kind}件{number}已转由贵单位办理,请于{reply_due}前答复。",
-    "reopened": "【效能办】{kind}件{number}投诉人不满意,请复查并于{reply_due}前重新答复。",
-    "reminder": "【效能办提醒】{kind}件{number}的{stage}期限为{due},即将到期,请抓紧办理。",
-    "overdue": "【效能办催办】{kind}件{number}的{stage}期限{due}已过,已记超期扣分{points}分。",
-    "office_overdue": "【效能办】{kind}件{number}的{stage}期限{due}已过,请尽快处理。",
+    "one_time_notice": "【一次性告知】编号{number}：办理该事项还需提供以下材料：{items}",
+    "replied": "【效能投诉】您的{kind}（编号{number}）已答复，请凭编号和查询码查看答复并评价。",
+    "assigned": "【效能办交办】{kind}件{number}已交由贵单位办理，请于{reply_due}前答复。",
+    "transferred": "【效能办转办】{kind}件{number}已转由贵单位办理，请于{reply_due}前答复。",
+    "reopened": "【效能办】{kind}件{number}投诉人不满意，请复查并于{reply_due}前重新答复。",
+    "reminder": "【效能办提醒】{kind}件{number}的{stage}期限为{due}，即将到期，请抓紧办理。",
+    "overdue": "【效能办催办】{kind}件{number}的{stage}期限{due}已过，已记超期扣分{points}分。",
+    "office_overdue": "【效能办】{kind}件{number}的{stage}期限{due}已过，请尽快处理。",
 }
 
 
@@ -52,8 +52,8 @@ def lookup_link():
 
 
 def _case_facts(case):
-    return {"kind": case.kind_label, "number": case.number, "accept_due": f"{case.accept_due_on:%Y年%m月%d日}",
-            "reply_due": f"{case.reply_due_on:%Y年%m月%d日}"}
+    return {"kind": case.kind_label, "number": case.number, "accept_due": chinese_date(case.accept_due_on),
+            "reply_due": chinese_date(case.reply_due_on)}
 
 
 def to_citizen(case, topic, now=None, **facts):

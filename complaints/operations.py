@@ -36,7 +36,7 @@ class CaseConflict(CaseError):
     status = 409
 
 
-NOT_FOUND = "未找到该件,或编号与查询码不匹配。"
+NOT_FOUND = "未找到该件，或编号与查询码不匹配。"
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed from paper
 
 
@@ -78,7 +78,7 @@ def create_case(*, kind, unit, description, window=None, name=None, phone=None, 
     apply_deadlines(case, work_calendar())
     db.session.add(case)
     db.session.flush()
-    events.record(case, "create", None, "received", actor=first_receiver, note=f"渠道:{CHANNEL_LABELS[channel]}",
+    events.record(case, "create", None, "received", actor=first_receiver, note=f"渠道：{CHANNEL_LABELS[channel]}",
                   now=now, label=None if first_receiver else ("系统" if channel == "survey" else "市民"))
     case.notice_items = [NoticeItem(position=i, material=m.strip(), basis=b.strip())
                          for i, (m, b) in enumerate(notice_items)]
@@ -87,7 +87,7 @@ def create_case(*, kind, unit, description, window=None, name=None, phone=None, 
     else:
         notify.to_citizen(case, "received", now=now)
     if case.notice_items:
-        items = ";".join(f"{i}. {n.material}(依据:{n.basis})" for i, n in enumerate(case.notice_items, 1))
+        items = ";".join(f"{i}. {n.material}（依据：{n.basis}）" for i, n in enumerate(case.notice_items, 1))
         notify.to_citizen(case, "one_time_notice", items=items, now=now)
     db.session.flush()
     return case, code
@@ -113,8 +113,8 @@ def open_pending_callbacks(now):
     requests = list(db.session.scalars(sa.select(CallbackRequest)).all())
     secrets.SystemRandom().shuffle(requests)  # the order of ids must not follow the order of responses
     for request in requests:
-        description = (f"市民在服务对象测评中对{request.unit.name}给出差评(不满意或非常不满意),并留下手机号要求回访。"
-                       f"\n评价为差评的方面:\n{request.items}")
+        description = (f"市民在服务对象测评中对{request.unit.name}给出差评（不满意或非常不满意），并留下手机号要求回访。"
+                       f"\n评价为差评的方面：\n{request.items}")
         create_case(kind=CaseKind.callback, unit=request.unit, description=description, phone=request.phone,
                     channel="survey", now=now)
         db.session.delete(request)
@@ -174,13 +174,13 @@ def view_identity(case, user, now=None):
 
 # --- the workflow ---------------------------------------------------------------------------------
 
-CONFLICT = "该件刚刚已由其他工作人员处理{detail},您的操作未执行。请刷新页面查看最新情况。"
+CONFLICT = "该件刚刚已由其他工作人员处理{detail}，您的操作未执行。请刷新页面查看最新情况。"
 
 
 def _act(case, action, actor, note="", version=None, now=None, label=None, changes=None):
     """Check the table, claim the case at `version`, move it (with `changes`, together) and log the event."""
     if version is not None and version != case.version:
-        raise CaseConflict(CONFLICT.format(detail=f"(当前状态:{case.status_label})"))
+        raise CaseConflict(CONFLICT.format(detail=f"（当前状态：{case.status_label}）"))
     try:
         to_status = workflow.next_status(action, case.status)
     except workflow.TransitionRefused as error:
@@ -217,7 +217,7 @@ def accept(case, actor, note="", version=None, now=None):
 
 
 def decline(case, actor, reason, version=None, now=None):
-    reason = _required(reason, "请填写不予受理的理由(市民可以看到)。")
+    reason = _required(reason, "请填写不予受理的理由（市民可以看到）。")
     now = _now(now)
     _act(case, "decline", actor, reason, version, now, changes={"decline_reason": reason, "closed_at": now})
     case.handler_id = actor.id
@@ -239,11 +239,11 @@ def transfer(case, actor, unit, note, version=None, now=None):
     """
     note = _required(note, "请填写转办理由。")
     if unit.id == case.assigned_unit_id:
-        raise CaseError("该件已由该单位办理,请选择其他单位。")
+        raise CaseError("该件已由该单位办理，请选择其他单位。")
     now = _now(now)
     deductions.check_overdue(case, now)
     previous = case.assigned_unit.name if case.assigned_unit else "无"
-    _act(case, "transfer", actor, f"由 {previous} 转至 {unit.name}:{note}", version, now)
+    _act(case, "transfer", actor, f"由{previous}转至{unit.name}：{note}", version, now)
     case.assigned_unit_id = unit.id
     case.unit_reply, case.unit_replied_at = "", None
     case.identity_released = False  # a release was for the unit then handling the case, not its successor
@@ -282,7 +282,7 @@ def rate(case, rating, actor=None, note="", version=None, now=None, label=None):
     if rating not in list(Rating):
         raise CaseError("请选择评价。")
     now = _now(now)
-    text = f"评价:{RATING_LABELS[rating]}" + (f";{note.strip()}" if note and note.strip() else "")
+    text = f"评价：{RATING_LABELS[rating]}" + (f";{note.strip()}" if note and note.strip() else "")
     if rating == Rating.dissatisfied and case.reopen_count == 0:
         _act(case, "reopen", actor, text, version, now, label=label)
         case.reopen_count += 1
@@ -305,10 +305,10 @@ def request_extension(case, actor, days, reason, version=None, now=None):
     if not 1 <= (days or 0) <= maximum:
         raise CaseError(f"延期天数须在1至{maximum}个工作日之间。")
     if case.extension is not None:
-        raise CaseConflict("每件只能申请一次延期,该件已申请过。")
+        raise CaseConflict("每件只能申请一次延期，该件已申请过。")
     if case.stage in ("reply", "review") and local_date(now) > case.reply_due_on:
-        raise CaseError("已超过答复期限,不能再申请延期。", 409)
-    _act(case, "request_extension", actor, f"申请延期{days}个工作日:{reason}", version, now)
+        raise CaseError("已超过答复期限，不能再申请延期。", 409)
+    _act(case, "request_extension", actor, f"申请延期{days}个工作日：{reason}", version, now)
     db.session.add(Extension(case_id=case.id, days=days, reason=reason, requested_by_id=actor.id, requested_at=now))
     db.session.flush()
 
@@ -320,7 +320,7 @@ def decide_extension(case, admin, approve, note="", version=None, now=None):
     if extension is None or extension.decision is not None:
         raise CaseConflict("该件没有待审批的延期申请。")
     if approve and local_date(now) > case.reply_due_on:
-        raise CaseError("已超过答复期限,延期须在期限届满前批准。", 409)
+        raise CaseError("已超过答复期限，延期须在期限届满前批准。", 409)
     action = "approve_extension" if approve else "refuse_extension"
     _act(case, action, admin, (note or "").strip(), version, now)
     extension.decision, extension.decided_by_id, extension.decided_at = (

@@ -101,14 +101,14 @@ def _forms(case, user, failed=None):
 
 ACTION_TITLES = {
     "accept": "受理", "decline": "不予受理", "assign": "交办给承办单位", "transfer": "转办给其他单位",
-    "extension": "申请延期(仅一次)", "decide_extension": "审批延期申请", "unit_reply": "填写单位答复意见",
+    "extension": "申请延期（仅一次）", "decide_extension": "审批延期申请", "unit_reply": "填写单位答复意见",
     "reply": "答复市民", "close": "记录回访评价并办结", "release": "向承办单位提供投诉人身份",
 }
 
 
 def _render_case(case, failed=None, status=200, notice=None, revealed=None):
     user = current_user
-    titles = dict(ACTION_TITLES, accept="回访核实完毕,受理") if case.kind == CaseKind.callback else ACTION_TITLES
+    titles = dict(ACTION_TITLES, accept="回访核实完毕，受理") if case.kind == CaseKind.callback else ACTION_TITLES
     context = {
         "today": local_today(), "rating_labels": RATING_LABELS, "action_titles": titles, "local": local_text,
         "status_labels": workflow.STATUS_LABELS, "letters": letters.available(case),
@@ -173,7 +173,7 @@ def record():
     case, code = ops.create_case(channel=form.channel.data, first_receiver=current_user,
                                  answer_given=form.answer_given.data, notice_items=form.notice_pairs(),
                                  **form.case_fields())
-    flash(f"已登记,编号 {case.number},查询码 {code}。请告知来电来访人凭编号和查询码查询进度。", "success")
+    flash(f"已登记，编号 {case.number}，查询码 {code}。请告知来电来访人凭编号和查询码查询进度。", "success")
     if current_user.role == Role.liaison:  # a liaison sees the case once it is assigned to their unit
         return redirect(url_for("case_staff.queue"))
     return redirect(url_for("case_staff.detail", number=case.number))
@@ -222,7 +222,7 @@ def act(number, action):
 
 
 # What a rating did (operations.rate returns it): 不满意 reopens the case instead of closing it.
-OUTCOME_MESSAGES = {"reopened": "已记录“不满意”评价,该件重新办理(复查)。", "closed": "已记录回访评价,该件已办结。"}
+OUTCOME_MESSAGES = {"reopened": "已记录“不满意”评价，该件重新办理（复查）。", "closed": "已记录回访评价，该件已办结。"}
 
 
 def _done_message(action, outcome):

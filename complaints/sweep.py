@@ -11,7 +11,7 @@ left for the next run and counted, the others go on. Tests pass `now`.
 import sqlalchemy as sa
 
 from app.kernel.extensions import db
-from app.kernel.clock import utcnow
+from app.kernel.clock import chinese_date, utcnow
 from app.kernel.scheme import current_scheme
 from complaints import deductions, holidays, notify, operations, workflow
 from complaints.deadlines import local_date
@@ -49,7 +49,7 @@ def _sweep_case(case, today, now, calendar, days_before):
     if case.stage == "rating":
         if today <= due:
             return None
-        operations.rate(case, Rating.basic, note="7日内未评价,按基本满意办结", now=now, label="系统")
+        operations.rate(case, Rating.basic, note="7日内未评价，按基本满意办结", now=now, label="系统")
         return "closed"
     if today > due:
         if deductions.check_overdue(case, now):
@@ -65,7 +65,7 @@ def _sweep_case(case, today, now, calendar, days_before):
 def _remind(case, due):
     """Remind whoever holds the step now, and the office (its handlers) in any case; each once."""
     key = f"reminder:{case.id}:{case.stage}:{due.isoformat()}"
-    facts = {"stage": case.stage_label, "due": f"{due:%Y-%m-%d}"}
+    facts = {"stage": case.stage_label, "due": chinese_date(due)}
     queued = [notify.to_office(case, "reminder", dedupe_key=f"{key}:office", **facts)]
     if case.stage in deductions.UNIT_STAGES and case.assigned_unit_id:
         queued.append(notify.to_unit(case, case.assigned_unit_id, "reminder", dedupe_key=f"{key}:unit", **facts))
@@ -75,4 +75,4 @@ def _remind(case, due):
 def _office_overdue(case, due):
     key = f"overdue:{case.id}:{case.stage}:{due.isoformat()}"
     return notify.to_office(case, "office_overdue", dedupe_key=key, stage=case.stage_label,
-                            due=f"{due:%Y-%m-%d}") is not None
+                            due=chinese_date(due)) is not None

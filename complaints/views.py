@@ -23,7 +23,7 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 GRANTS_KEPT = 10
 INTAKE_LIMIT = 10  # cases per client address in 10 minutes
-CSRF_EXPIRED = "页面停留时间过长,安全校验已过期。您填写的内容已保留,请重新选择附件后再次提交。"
+CSRF_EXPIRED = "页面停留时间过长，安全校验已过期。您填写的内容已保留，请重新选择附件后再次提交。"
 
 
 def _units():
@@ -53,7 +53,7 @@ def new():
         notice = CSRF_EXPIRED if "csrf_token" in form.errors else None
         return _render_intake(form, 400, notice)
     if not ratelimit.allow("intake", request.remote_addr, limit=INTAKE_LIMIT, seconds=600):
-        return _render_intake(form, 429, "提交太频繁,请稍后再试。")
+        return _render_intake(form, 429, "提交太频繁，请稍后再试。")
     try:
         uploads = attachments.check_uploads(request.files.getlist(form.attachments.name))
         case, code = ops.create_case(channel="web", **form.case_fields())
@@ -106,7 +106,7 @@ def lookup():
     if not form.validate():
         return render_template("complaints/lookup.html", form=form), 400
     if not ratelimit.allow("lookup", request.remote_addr, limit=20, seconds=600):
-        return render_template("complaints/lookup.html", form=form, notice="查询太频繁,请稍后再试。"), 429
+        return render_template("complaints/lookup.html", form=form, notice="查询太频繁，请稍后再试。"), 429
     try:
         case = ops.find_case(form.number.data, form.code.data)
     except ops.CaseError as error:
@@ -142,7 +142,7 @@ def rate(number):
         outcome = ops.rate(case, form.rating.data)
     except ops.CaseError as error:
         return _render_status(case, form, error.status, error.message)
-    flash("感谢您的评价,该件已办结。" if outcome == "closed" else "已收到您的评价,该件将重新办理(复查)。", "success")
+    flash("感谢您的评价，该件已办结。" if outcome == "closed" else "已收到您的评价，该件将重新办理（复查）。", "success")
     return redirect(url_for("cases.status", number=case.number))
 
 

@@ -22,11 +22,11 @@ S = CaseStatus
 STATUSES = tuple(CaseStatus)
 
 STATUS_LABELS = {
-    S.received: "已接收,待受理",
+    S.received: "已接收，待受理",
     S.accepted: "已受理",
     S.declined: "不予受理",
     S.assigned: "已交办",
-    S.replied: "已答复,待评价",
+    S.replied: "已答复，待评价",
     S.reopened: "复查中",
     S.closed: "已办结",
 }
@@ -66,7 +66,7 @@ ACTION_LABELS = {
     "assign": "交办",
     "reply": "答复",
     "close": "办结",
-    "reopen": "重新办理(复查)",
+    "reopen": "重新办理（复查）",
     "transfer": "转办",
     "request_extension": "申请延期",
     "approve_extension": "批准延期",
@@ -85,7 +85,7 @@ class TransitionRefused(Refusal):
 
     def __init__(self, action, status):
         label = STATUS_LABELS.get(status, status or "无")
-        super().__init__(f"该件当前状态为“{label}”,不能执行“{ACTION_LABELS.get(action, action)}”。")
+        super().__init__(f"该件当前状态为“{label}”，不能执行“{ACTION_LABELS.get(action, action)}”。")
         self.action, self.status = action, status
 
 

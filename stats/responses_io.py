@@ -44,7 +44,7 @@ class InputError(ValueError):
     """A problem in an input file or record; `line` is the 1-based line (the header is line 1)."""
 
     def __init__(self, line: int, message: str):
-        super().__init__(f"第{line}行: {message}")
+        super().__init__(f"第{line}行：{message}")
         self.line = line
 
 
@@ -135,9 +135,9 @@ def read_items(path: str, item_codes: Iterable[str] | None = None) -> dict[str, 
         try:
             weight = float(row["weight"])
         except ValueError:
-            raise InputError(line, f"权重不是数字: {row['weight']!r}") from None
+            raise InputError(line, f"权重不是数字：{row['weight']!r}") from None
         if not weight > 0 or not np.isfinite(weight):
-            raise InputError(line, f"权重必须为正数: {row['weight']!r}")
+            raise InputError(line, f"权重必须为正数：{row['weight']!r}")
         items[code] = {"weight": weight, "dimension": (row.get("dimension") or "").strip() or None}
     return items
 
@@ -151,7 +151,7 @@ def read_responses(path: str, units: Sequence[Mapping],
         header = _check_header(next(reader, []), BASE_COLUMNS)
         items = [(i, name[len(ITEM_PREFIX):]) for i, name in enumerate(header) if name.startswith(ITEM_PREFIX)]
         if not items:
-            raise InputError(1, f"没有题目列(列名以 {ITEM_PREFIX} 开头)")
+            raise InputError(1, f"没有题目列（列名以 {ITEM_PREFIX} 开头）")
         builder = _ResponseBuilder(units, [code for _, code in items])
         line, ended = 2, False
         while not ended and (chunk := list(islice(reader, CHUNK_ROWS))):
@@ -204,7 +204,7 @@ class _ResponseBuilder:
 
     def __init__(self, units: Sequence[Mapping], item_codes: Sequence[str]):
         if not item_codes:
-            raise ValueError("没有题目: 至少需要一个题目才能计分")
+            raise ValueError("没有题目：至少需要一个题目才能计分")
         self._unit_index = {unit["code"]: i for i, unit in enumerate(units)}
         self._item_codes = tuple(item_codes)
         self._clients, self._windows = _factoriser(), _factoriser()
@@ -221,7 +221,7 @@ class _ResponseBuilder:
             "unit": _lookup(columns["unit_code"], self._unit_index, np.int32, line,
                             lambda v: f"未知的单位代码 {v!r}"),
             "group": _lookup(columns["group"], _GROUP_CODES, np.int8, line,
-                             lambda v: f"group 应为 fixed 或 nonfixed,实际为 {v!r}"),
+                             lambda v: f"group 应为 fixed 或 nonfixed，实际为 {v!r}"),
             "submitted_at": _parse_times(columns["submitted_at"], line),
             "duration_s": _parse_durations(columns["duration_s"], line),
             "client": _lookup(columns["client_hash"], self._clients, np.int64, line, repr),
@@ -278,7 +278,7 @@ def _has(table: Mapping, value) -> bool:
 
 def _parse_levels(values: Sequence, item_code: str, line: int) -> np.ndarray:
     return _lookup(values, _LEVEL_CODES, np.int8, line,
-                   lambda v: f"{ITEM_PREFIX}{item_code} 的等级应为 1-5 或留空,实际为 {v!r}")
+                   lambda v: f"{ITEM_PREFIX}{item_code} 的等级应为 1-5 或留空，实际为 {v!r}")
 
 
 def _parse_times(values: Sequence, line: int) -> np.ndarray:
@@ -299,7 +299,7 @@ def _parse_times(values: Sequence, line: int) -> np.ndarray:
         seconds = np.fromiter(map(_cst_seconds, values), np.int64, count=len(values))
     except (TypeError, ValueError):
         bad = next(i for i, value in enumerate(values) if not _is_time(value))
-        raise InputError(line + bad, f"submitted_at 不是有效的 ISO 8601 时间: {values[bad]!r}") from None
+        raise InputError(line + bad, f"submitted_at 不是有效的 ISO 8601 时间：{values[bad]!r}") from None
     return seconds.astype("datetime64[s]")
 
 
@@ -327,7 +327,7 @@ def _parse_durations(values: Sequence, line: int) -> np.ndarray:
         seconds = np.array([_duration(value, line + i) for i, value in enumerate(values)], dtype=np.float64)
     negative = np.flatnonzero(seconds < 0)
     if negative.size:
-        raise InputError(line + int(negative[0]), f"duration_s 不能为负: {values[negative[0]]!r}")
+        raise InputError(line + int(negative[0]), f"duration_s 不能为负：{values[negative[0]]!r}")
     return seconds
 
 
@@ -337,17 +337,17 @@ def _duration(value, line: int) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise InputError(line, f"duration_s 不是数字: {value!r}") from None
+        raise InputError(line, f"duration_s 不是数字：{value!r}") from None
 
 
 def _check_header(header: list[str], required: Sequence[str]) -> list[str]:
     header = [name.strip() for name in header]
     missing = [name for name in required if name not in header]
     if missing:
-        raise InputError(1, f"缺少列: {', '.join(missing)}")
+        raise InputError(1, f"缺少列：{', '.join(missing)}")
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
-        raise InputError(1, f"列名重复: {', '.join(duplicated)}")
+        raise InputError(1, f"列名重复：{', '.join(duplicated)}")
     return header
 
 
@@ -367,4 +367,4 @@ def _trim_blank_tail(rows: list[list[str]], rest: Iterable, line: int) -> tuple[
 def _check_widths(rows: list[list[str]], width: int, line: int):
     if set(map(len, rows)) - {width}:
         bad = next(i for i, row in enumerate(rows) if len(row) != width)
-        raise InputError(line + bad, f"应有 {width} 列,实际为 {len(rows[bad])} 列")
+        raise InputError(line + bad, f"应有 {width} 列，实际为 {len(rows[bad])} 列")

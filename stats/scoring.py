@@ -90,7 +90,7 @@ def response_scores(levels: np.ndarray, weights: np.ndarray, values: np.ndarray,
         row, column = np.argwhere(undefined)[0]
         who = f"答卷 {response_ids[row]}" if response_ids is not None else f"第 {row + 1} 份答卷"
         allowed = ", ".join(str(level) for level in range(5, 0, -1) if not np.isnan(values[level]))
-        raise ValueError(f"{who} 的等级 {levels[row, column]} 不在所选量表中(量表的等级: {allowed})")
+        raise ValueError(f"{who} 的等级 {levels[row, column]} 不在所选量表中（量表的等级：{allowed}）")
     answered_weight = (levels > 0) @ weights
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(answered_weight > 0, (level_value @ weights) / answered_weight, np.nan)

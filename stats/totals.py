@@ -28,7 +28,7 @@ def validate_parts(rows: Sequence[Mapping], units: Sequence[Mapping], scheme: Ma
     for line, row in enumerate(rows, start=first_line):
         problem = check.problem(row, line)
         if problem:
-            errors.append(f"第{line}行: {problem}")
+            errors.append(f"第{line}行：{problem}")
     return errors
 
 
@@ -50,13 +50,13 @@ class _PartsCheck:
             return f"单位 {code} 的类别 {self.category[code]!r} 不在考核方案中"
         name = self.names.get(part, part)
         if part == self.survey_part:
-            return f"「{name}」由测评数据计算,不能导入"
+            return f"「{name}」由测评数据计算，不能导入"
         maxima = self.maxima[self.category[code]]
         if part not in maxima:
-            return f"单位 {code} 所属类别没有考核项目 {part!r}(可导入: {', '.join(p for p in maxima if p != self.survey_part)})"
+            return f"单位 {code} 所属类别没有考核项目 {part!r}（可导入：{', '.join(p for p in maxima if p != self.survey_part)}）"
         points = _number(row.get("points"))
         if points is None:
-            return f"分值不是数字: {row.get('points')!r}"
+            return f"分值不是数字：{row.get('points')!r}"
         if not 0 <= points <= maxima[part]:
             return f"「{name}」的分值 {points:g} 应在 0 到 {maxima[part]} 之间"
         if (code, part) in self.seen:

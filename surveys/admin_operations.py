@@ -30,7 +30,7 @@ def save_campaign(campaign, *, year, name, opens_on, closes_on, fixed_questionna
         stmt = stmt.where(Campaign.id != campaign.id)
     overlap = db.session.scalar(stmt.limit(1))
     if overlap is not None:
-        raise SurveyError(f"日期与测评活动“{overlap.name}”重叠,同一天只能有一个测评活动。", 409)
+        raise SurveyError(f"日期与测评活动“{overlap.name}”重叠，同一天只能有一个测评活动。", 409)
     campaign = campaign or Campaign()
     campaign.year, campaign.name, campaign.opens_on, campaign.closes_on = year, name.strip(), opens_on, closes_on
     campaign.fixed_questionnaire_id = fixed_questionnaire.id
@@ -50,7 +50,7 @@ def check_item_specs(items):
     codes = [spec["code"] for spec in items]
     duplicates = sorted({code for code in codes if codes.count(code) > 1})
     if duplicates:
-        raise SurveyError(f"题目代码重复:{'、'.join(duplicates)}")
+        raise SurveyError(f"题目代码重复：{'、'.join(duplicates)}")
     if not all(math.isfinite(spec["weight"]) and spec["weight"] > 0 for spec in items):
         raise SurveyError("题目权重须大于0。")
 
@@ -71,7 +71,7 @@ def create_questionnaire(*, code, group, title, items):
 def edit_questionnaire(questionnaire, *, title, items):
     """Edit the latest version: in place while unanswered, else a new version (see revise_questionnaire)."""
     if questionnaire.version != latest_version(questionnaire.code):
-        raise SurveyError("历史版本不能修改,请修改最新版本。", 409)
+        raise SurveyError("历史版本不能修改，请修改最新版本。", 409)
     check_item_specs(items)
     current = revise_questionnaire(questionnaire, items)
     current.title = title.strip()
@@ -85,14 +85,14 @@ def read_fixed_respondents(data):
         reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
         missing = {"name", "kind"} - set(reader.fieldnames or ())
         if missing:
-            raise SurveyError(f"CSV 缺少列:{', '.join(sorted(missing))}(应为 name,kind,contact)")
+            raise SurveyError(f"CSV 缺少列：{', '.join(sorted(missing))}（应为 name,kind,contact）")
         rows, seen = [], set()
         for line, row in enumerate(reader, start=2):
             rows.append(_respondent_row(line, row, seen))
     except UnicodeDecodeError:
-        raise SurveyError("文件不是 UTF-8 编码,请在表格软件中另存为“CSV UTF-8”。") from None
+        raise SurveyError("文件不是 UTF-8 编码，请在表格软件中另存为“CSV UTF-8”。") from None
     except csv.Error as error:
-        raise SurveyError(f"第{reader.line_num}行:CSV 格式错误({error})") from None
+        raise SurveyError(f"第{reader.line_num}行：CSV 格式错误（{error}）") from None
     if not rows:
         raise SurveyError("文件中没有服务对象。")
     return rows
@@ -104,13 +104,13 @@ def _respondent_row(line, row, seen):
     kinds_by_label = {label: code for code, label in RESPONDENT_KINDS.items()}
     kind = kinds_by_label.get(kind, kind)
     if not name:
-        raise SurveyError(f"第{line}行:名称不能为空")
+        raise SurveyError(f"第{line}行：名称不能为空")
     if len(name) > 200 or len(contact) > 100:
-        raise SurveyError(f"第{line}行:名称不能超过200字,联系方式不能超过100字")
+        raise SurveyError(f"第{line}行：名称不能超过200字，联系方式不能超过100字")
     if kind not in RESPONDENT_KINDS:
-        raise SurveyError(f"第{line}行:类型应为 enterprise、body 或 person(企业、机关团体、个人),而不是“{kind}”")
+        raise SurveyError(f"第{line}行：类型应为 enterprise、body 或 person（企业、机关团体、个人），而不是“{kind}”")
     if name in seen:
-        raise SurveyError(f"第{line}行:“{name}”重复")
+        raise SurveyError(f"第{line}行：“{name}”重复")
     seen.add(name)
     return {"name": name, "kind": kind, "contact": contact}
 

@@ -48,7 +48,7 @@ def campaigns():
 def _questionnaire_choices(group):
     stmt = sa.select(Questionnaire).where(Questionnaire.group == group).order_by(
         Questionnaire.code, Questionnaire.version.desc())
-    return [SelectChoice(str(q.id), f"{q.title}({q.code} 第{q.version}版)") for q in db.session.scalars(stmt)]
+    return [SelectChoice(str(q.id), f"{q.title}（{q.code} 第{q.version}版）") for q in db.session.scalars(stmt)]
 
 
 def _questionnaire(choice):
@@ -155,7 +155,7 @@ def _questionnaire_page(form, questionnaire):
     except ops.SurveyError as error:
         return render_template("surveys/admin/questionnaire_form.html", notice=error.message, **context), error.status
     if questionnaire is not None and saved.id != questionnaire.id:
-        flash(f"该问卷已有答卷,已生成第{saved.version}版;原有答卷仍按第{questionnaire.version}版计算,"
+        flash(f"该问卷已有答卷，已生成第{saved.version}版；原有答卷仍按第{questionnaire.version}版计算，"
               "使用该问卷的测评活动已改用新版本。", "info")
     else:
         flash("问卷已保存。", "success")
@@ -225,8 +225,8 @@ def respondents_import(code):
     try:
         created, updated = staff_ops.import_fixed_respondents(unit, staff_ops.read_fixed_respondents(form.file.data.read()))
     except ops.SurveyError as error:
-        return _respondents_page(code, error.status, f"导入失败,未保存任何数据。{error.message}")
-    flash(f"导入完成:新增 {created} 个固定服务对象,更新 {updated} 个。", "success")
+        return _respondents_page(code, error.status, f"导入失败，未保存任何数据。{error.message}")
+    flash(f"导入完成：新增 {created} 个固定服务对象，更新 {updated} 个。", "success")
     return redirect(url_for("survey_admin.respondents", code=unit.code))
 
 
@@ -244,7 +244,7 @@ def invitations_issue(code):
     issued = staff_ops.reissue_unused_invitations(campaign, unit) if form.reissue.data else []
     issued += ops.issue_invitations(campaign, unit)
     if not issued:
-        flash("没有需要发放的邀请:名单中的服务对象都已有邀请码。如邀请链接遗失,可勾选“重新生成”。", "info")
+        flash("没有需要发放的邀请：名单中的服务对象都已有邀请码。如邀请链接遗失，可勾选“重新生成”。", "info")
         return redirect(url_for("survey_admin.respondents", code=unit.code, campaign=campaign.id))
     links = [(respondent, public_url("surveys.open_invitation", token=token)) for respondent, token in issued]
     cards = [(respondent.name, link, data_uri("image/png", qr_png(link, box_size=4))) for respondent, link in links]
@@ -355,7 +355,7 @@ def counts_json():
 def paper_entry():
     campaign = ops.current_campaign(local_today())
     if campaign is None:
-        return _paper_target(notice="尚未设置测评活动,无法录入。", status=409)
+        return _paper_target(notice="尚未设置测评活动，无法录入。", status=409)
     if not request.args.get("unit"):
         return _paper_target()
     try:
@@ -378,7 +378,7 @@ def paper_entry():
     except ops.SurveyError as error:
         return render_template("surveys/admin/paper_sheet.html", notice=error.message, **context), error.status
     session["paper_sheets"] = session.get("paper_sheets", 0) + 1
-    flash(f"已保存。本次登录共录入 {session['paper_sheets']} 份,请录入下一份。", "success")
+    flash(f"已保存。本次登录共录入 {session['paper_sheets']} 份，请录入下一份。", "success")
     return redirect(url_for("survey_admin.paper_entry", unit=unit.code, window=window.code if window else None,
                             group=str(group)))
 
@@ -391,7 +391,7 @@ def _paper_target(notice=None, status=200):
     windows = db.session.scalars(sa.select(Window).join(Unit).where(Unit.active, Window.active)
                                  .order_by(Unit.category, Unit.code, Window.code)).all()
     form.unit.choices = [SelectChoice(u.code, f"{u.code} {u.name}") for u in units]
-    form.window.choices = [SelectChoice("", "(不指定窗口)")] + [
+    form.window.choices = [SelectChoice("", "（不指定窗口）")] + [
         SelectChoice(w.code, f"{w.code} {w.name}", optgroup=w.unit.name) for w in windows
     ]
     return render_template("surveys/admin/paper_target.html", form=form, notice=notice,

@@ -36,7 +36,7 @@ def posters_command(unit_code, size, out):
 
 
 @click.command("invitations")
-@click.option("--campaign", "campaign_id", type=int, required=True, help="campaign id (测评活动编号)")
+@click.option("--campaign", "campaign_id", type=int, required=True, help="campaign id（测评活动编号）")
 @click.option("--unit", "unit_code", required=True, help="unit code")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="FILE.pdf to write")
 def invitations_command(campaign_id, unit_code, out):

@@ -37,7 +37,7 @@ def build_questionnaire_form(questionnaire, comment_max, formdata=None, extra=No
 
     class Form(QuestionnaireForm):
         comment = TextAreaField(
-            "意见和建议(选填)",
+            "意见和建议（选填）",
             validators=[Optional(), Length(max=comment_max, message=f"意见和建议不能超过{comment_max}字")],
         )
 
@@ -130,12 +130,12 @@ class QuestionnaireEditForm(CheckedForm):
 
 
 class RespondentsUploadForm(CheckedForm):
-    file = FileField("固定服务对象名单(CSV:name,kind,contact)", validators=[FileRequired(message="请选择文件")])
+    file = FileField("固定服务对象名单（CSV:name,kind,contact）", validators=[FileRequired(message="请选择文件")])
 
 
 class IssueInvitationsForm(CheckedForm):
     campaign = SelectField("测评活动", validators=[InputRequired(message="请选择测评活动")])
-    reissue = BooleanField("同时为尚未使用的邀请重新生成邀请码(旧链接作废)")
+    reissue = BooleanField("同时为尚未使用的邀请重新生成邀请码（旧链接作废）")
 
 
 class PaperSheetForm(QuestionnaireForm):
@@ -157,4 +157,4 @@ def build_paper_form(questionnaire, comment_max):
 
 def callback_phone_field():
     """The optional contact field on the non-fixed survey: a bad rating with a phone gets a callback."""
-    return StringField("如需回访,请留下手机号(选填)", validators=[Optional(), mobile_phone])
+    return StringField("如需回访，请留下手机号（选填）", validators=[Optional(), mobile_phone])

@@ -68,13 +68,13 @@ def current_campaign(today):
 def active_window(code):
     window = db.session.scalar(sa.select(Window).where(Window.code == code))
     if window is None or not window.active or not window.unit.active:
-        raise SurveyError("未找到该服务窗口,请核对二维码。", 404)
+        raise SurveyError("未找到该服务窗口，请核对二维码。", 404)
     return window
 
 
 def check_open(campaign, today):
     if campaign is None or not campaign.is_open_on(today):
-        raise SurveyError("本年度服务对象测评当前未开放,感谢您的关注。", 403)
+        raise SurveyError("本年度服务对象测评当前未开放，感谢您的关注。", 403)
 
 
 def validate_levels(questionnaire, levels):
@@ -84,7 +84,7 @@ def validate_levels(questionnaire, levels):
         level = levels.get(item.id)
         if level is None:
             if item.required and not item.allow_unknown:
-                raise SurveyError(f"请回答:{item.text}")
+                raise SurveyError(f"请回答：{item.text}")
             clean[item.id] = None
         elif level not in (1, 2, 3, 4, 5):
             raise SurveyError(f"“{item.text}”的答案无效。")
@@ -144,7 +144,7 @@ def submit_walk_in(window, campaign, *, device, address, secret, limits, **answe
 def find_invitation(raw_token):
     invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_hash == token_hash(raw_token)))
     if invitation is None:
-        raise SurveyError("邀请码无效,请核对邀请链接。", 404)
+        raise SurveyError("邀请码无效，请核对邀请链接。", 404)
     if invitation.used:
         raise SurveyError(fixed_intake.USED_INVITATION, 409)
     return invitation
@@ -274,5 +274,5 @@ def request_callback(response, phone, bad_levels):
     if not phone or not items:
         return False
     callback_requested.send(None, unit_id=response.unit_id, phone=phone, requested_on=local_today(),
-                            items=[f"{item.dimension}:{item.text}" for item in items])
+                            items=[f"{item.dimension}：{item.text}" for item in items])
     return True

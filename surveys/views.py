@@ -15,7 +15,7 @@ from surveys.models import Group
 
 bp = Blueprint("surveys", __name__)
 
-CSRF_EXPIRED = "页面停留时间过长,安全校验已过期。您的选择已保留,请再次点击“提交”。"
+CSRF_EXPIRED = "页面停留时间过长，安全校验已过期。您的选择已保留，请再次点击“提交”。"
 
 
 TICKET_STALE = "页面已过期，请再次点击“提交评价”。您的选择已保留。"

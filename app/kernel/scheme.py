@@ -59,7 +59,7 @@ def read_scheme_file(name_or_path="default"):
         with open(path, "rb") as fh:
             return SchemeFile(path, fh.read())
     except FileNotFoundError:
-        raise SchemeError(f"找不到考核方案:{name_or_path}") from None
+        raise SchemeError(f"找不到考核方案：{name_or_path}") from None
 
 
 @functools.lru_cache(maxsize=16)
@@ -67,7 +67,7 @@ def _parse(data, path):
     try:
         scheme = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise SchemeError(f"考核方案 {path} 格式错误:{error}") from None
+        raise SchemeError(f"考核方案 {path} 格式错误：{error}") from None
     for section in SECTIONS:
         if section not in scheme:
             raise SchemeError(f"考核方案 {path} 缺少 [{section}] 部分")

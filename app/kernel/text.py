@@ -9,8 +9,8 @@ Tab, line feed and carriage return are ordinary text. Used by every form
 import re
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-CONTROL_MESSAGE = "含有不可见的控制字符(如空字符),请删除后重新填写。"
-ENCODING_MESSAGE = "含有无法识别的字符(无效的 Unicode 编码),请删除后重新填写。"
+CONTROL_MESSAGE = "含有不可见的控制字符（如空字符），请删除后重新填写。"
+ENCODING_MESSAGE = "含有无法识别的字符（无效的 Unicode 编码），请删除后重新填写。"
 
 
 def text_problem(text):

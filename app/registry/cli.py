@@ -36,7 +36,7 @@ def units_import(file):
         raise click.ClickException(str(error)) from None
     created, updated = operations.import_units(rows)
     db.session.commit()
-    click.echo(f"单位:新增 {created},更新 {updated}")
+    click.echo(f"单位：新增 {created}，更新 {updated}")
 
 
 @click.group("users", cls=AppGroup)
@@ -55,7 +55,7 @@ def users_create(username, role, unit_code):
     except Refusal as refusal:
         raise click.ClickException(refusal.message) from None
     db.session.commit()
-    click.echo(f"已创建 {username}({role}),一次性密码:{password}")
+    click.echo(f"已创建 {username}({role})，一次性密码：{password}")
 
 
 @users_cli.command("reset-password")
@@ -66,4 +66,4 @@ def users_reset_password(username):
         raise click.ClickException(f"没有用户 {username}")
     password = operations.reset_password(user)
     db.session.commit()
-    click.echo(f"{username} 的一次性密码:{password}")
+    click.echo(f"{username} 的一次性密码：{password}")

@@ -19,21 +19,21 @@ class UnitForm(CheckedForm):
 
 
 class WindowForm(CheckedForm):
-    code = StringField("窗口代码(二维码地址的一部分)", validators=[DataRequired(message="请填写代码"),
+    code = StringField("窗口代码（二维码地址的一部分）", validators=[DataRequired(message="请填写代码"),
                                                           Length(max=40), CODE])
     name = StringField("窗口名称", validators=[DataRequired(message="请填写名称"), Length(max=120)])
-    location = StringField("位置(选填)", validators=[Optional(), Length(max=200)])
+    location = StringField("位置（选填）", validators=[Optional(), Length(max=200)])
     active = BooleanField("启用", default=True)
 
 
 class UnitsUploadForm(CheckedForm):
-    file = FileField("单位名单(CSV:code,name,category)", validators=[FileRequired(message="请选择文件")])
+    file = FileField("单位名单（CSV:code,name,category）", validators=[FileRequired(message="请选择文件")])
 
 
 class UserForm(CheckedForm):
     username = StringField("用户名", validators=[
         DataRequired(message="请填写用户名"), Length(min=3, max=64, message="用户名应为3至64个字符"),
         Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能用字母、数字和 . _ -")])
-    display_name = StringField("姓名(选填)", validators=[Optional(), Length(max=64)])
+    display_name = StringField("姓名（选填）", validators=[Optional(), Length(max=64)])
     role = SelectField("角色", choices=[SelectChoice(str(role), label) for role, label in ROLE_LABELS.items()])
-    unit = SelectField("所属单位(单位联络员必填)", validators=[Optional()])
+    unit = SelectField("所属单位（单位联络员必填）", validators=[Optional()])

@@ -21,7 +21,7 @@ ANHUI_CSV = os.path.join(DATA_DIR, "anhui-2012-units.csv")
 
 CSV_COLUMNS = ("code", "name", "category")
 _NUMERALS = "一二三四五六七八九"
-_HEADER = re.compile(r"第([一二三四五六七八九])类[::](\S+?)[((](\d+)个[))]")
+_HEADER = re.compile(r"第\s*([一二三四五六七八九])\s*类[:\uff1a](\S+?)[(\uff08](\d+)\s*个[)\uff09]")
 
 
 class RegistryError(Refusal):
@@ -43,7 +43,7 @@ def parse_unit_list(text):
         names = _split_names(body)
         expected = int(match.group(3))
         if len(names) != expected:
-            raise RegistryError(f"第{match.group(1)}类应有{expected}个单位,解析得到{len(names)}个")
+            raise RegistryError(f"第{match.group(1)}类应有{expected}个单位，解析得到{len(names)}个")
         groups.append((_NUMERALS.index(match.group(1)) + 1, match.group(2), names))
     return groups
 
@@ -79,17 +79,17 @@ def read_csv(stream):
     reader = csv.DictReader(stream)
     missing = set(CSV_COLUMNS) - set(reader.fieldnames or ())
     if missing:
-        raise RegistryError(f"CSV 缺少列:{', '.join(sorted(missing))}")
+        raise RegistryError(f"CSV 缺少列：{', '.join(sorted(missing))}")
     rows, seen = [], set()
     for line, row in enumerate(reader, start=2):
         code, name = (row["code"] or "").strip(), (row["name"] or "").strip()
         category = (row["category"] or "").strip()
         if not code or not name:
-            raise RegistryError(f"第{line}行:单位代码和名称不能为空")
+            raise RegistryError(f"第{line}行：单位代码和名称不能为空")
         if not category.isdigit() or not 1 <= int(category) <= 9:
-            raise RegistryError(f"第{line}行:单位类别应为1至9的数字,而不是“{category}”")
+            raise RegistryError(f"第{line}行：单位类别应为1至9的数字，而不是“{category}”")
         if code in seen:
-            raise RegistryError(f"第{line}行:单位代码 {code} 重复")
+            raise RegistryError(f"第{line}行：单位代码 {code} 重复")
         seen.add(code)
         rows.append({"code": code, "name": name, "category": int(category)})
     return rows
@@ -103,10 +103,10 @@ def check_rows(rows, categories):
     owners = dict(db.session.execute(sa.select(Unit.name, Unit.code)).all())
     for line, row in enumerate(rows, start=2):
         if row["category"] not in categories:
-            raise RegistryError(f"第{line}行:考核方案中没有第{row['category']}类")
+            raise RegistryError(f"第{line}行：考核方案中没有第{row['category']}类")
         owner = owners.setdefault(row["name"], row["code"])
         if owner != row["code"]:
-            raise RegistryError(f"第{line}行:单位名称“{row['name']}”已用于单位代码 {owner}")
+            raise RegistryError(f"第{line}行：单位名称“{row['name']}”已用于单位代码 {owner}")
     return rows
 
 
@@ -136,7 +136,7 @@ def save_window(window, unit, *, code, name, location, active):
     """Create (window None) or update a service window; its code must be free."""
     clash = db.session.scalar(sa.select(Window.id).where(Window.code == code, Window.id != (window.id if window else -1)))
     if clash is not None:
-        raise Refusal(f"窗口代码 {code} 已被使用,请换一个。", 409)
+        raise Refusal(f"窗口代码 {code} 已被使用，请换一个。", 409)
     window = window or Window(unit_id=unit.id)
     window.code, window.name, window.location, window.active = code, name, location, active
     db.session.add(window)

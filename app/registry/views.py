@@ -18,7 +18,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def _unit_choices():
     units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.category, Unit.code))
-    return [SelectChoice("", "(无)")] + [SelectChoice(u.code, f"{u.code} {u.name}") for u in units]
+    return [SelectChoice("", "（无）")] + [SelectChoice(u.code, f"{u.code} {u.name}") for u in units]
 
 
 def _refuse(template, status, message, **context):
@@ -46,12 +46,12 @@ def units_import():
         rows = operations.read_csv(io.StringIO(text))
         created, updated = operations.import_units(operations.check_rows(rows, category_names(current_scheme())))
     except UnicodeDecodeError:
-        flash("文件不是 UTF-8 编码,请在表格软件中另存为“CSV UTF-8”。", "error")
+        flash("文件不是 UTF-8 编码，请在表格软件中另存为“CSV UTF-8”。", "error")
         return units(), 400
     except operations.RegistryError as error:
-        flash(f"导入失败,未保存任何单位。{error}", "error")
+        flash(f"导入失败，未保存任何单位。{error}", "error")
         return units(), 400
-    flash(f"导入完成:新增 {created} 个单位,更新 {updated} 个。", "success")
+    flash(f"导入完成：新增 {created} 个单位，更新 {updated} 个。", "success")
     return redirect(url_for("admin.units"))
 
 

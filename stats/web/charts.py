@@ -98,7 +98,7 @@ def bar_chart(rows, *, maximum, title, digits=3):
             return [_text_line(row["label"], "无数据", y_text, colour=MUTED)]
         value = f"{row['value']:.{digits}f}"
         if row.get("reference") is not None:
-            value += f"(类别平均 {row['reference']:.{digits}f})"
+            value += f"（类别平均 {row['reference']:.{digits}f}）"
         width = row["value"] / maximum * (100 - 2 * SIDE)
         bar = f'<rect x="{SIDE}%" y="{y_bar - 5}" width="{width:.2f}%" height="10" fill="{MAIN}" fill-opacity="0.8"/>'
         parts = [_text_line(row["label"], value, y_text), bar]
@@ -124,9 +124,9 @@ def category_interval_chart(table, max_points, highlight=None):
                      "highlight": row["unit_code"] == highlight})
     if without:
         here = any(row["unit_code"] == highlight for row in without)
-        rows.append({"label": f"其余 {len(without)} 个单位" + ("(含本单位)" if here else ""), "value": None,
+        rows.append({"label": f"其余 {len(without)} 个单位" + ("（含本单位）" if here else ""), "value": None,
                      "note": "无有效答卷", "highlight": here})
-    return interval_chart(rows, lower=0, upper=max_points, title=f"{table['name']}:测评得分及区间")
+    return interval_chart(rows, lower=0, upper=max_points, title=f"{table['name']}：测评得分及区间")
 
 
 def group_rate_chart(groups):

@@ -49,7 +49,7 @@ def score_command(units_csv, responses_csv, items_csv, year, scheme_name, no_scr
     if year is not None and (units_csv or responses_csv or items_csv):
         raise click.UsageError("--year 与 --units/--responses/--items 只能二选一")
     if year is None and not (units_csv and responses_csv):
-        raise click.UsageError("请给出 --units 和 --responses,或用 --year 对数据库中的答卷计分")
+        raise click.UsageError("请给出 --units 和 --responses，或用 --year 对数据库中的答卷计分")
     scheme = _scheme(scheme_name)
     if year is None:
         result = _score_files(units_csv, responses_csv, items_csv, scheme, not no_screen)
@@ -57,7 +57,7 @@ def score_command(units_csv, responses_csv, items_csv, year, scheme_name, no_scr
         result = _score_year(year, scheme, not no_screen)
     _write_json(out, result)
     counted = sum(row["n_fixed"] + row["n_nonfixed"] for row in result["units"])
-    click.echo(f"已计分:{len(result['units'])} 个单位,有效答卷 {counted} 份,剔除 {len(result['excluded'])} 份 → {out}")
+    click.echo(f"已计分：{len(result['units'])} 个单位，有效答卷 {counted} 份，剔除 {len(result['excluded'])} 份 → {out}")
 
 
 def _fail(path, error):
@@ -118,4 +118,4 @@ def run_command(year, note):
             details = "".join(f"\n  {line}" for line in error.errors)
             raise click.ClickException(f"{error.message}{details}") from None
     db.session.commit()
-    click.echo(f"已完成{run.label}(草稿,编号 {run.id});请在网页上核对后发布。")
+    click.echo(f"已完成{run.label}（草稿，编号 {run.id}）；请在网页上核对后发布。")

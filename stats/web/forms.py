@@ -20,7 +20,7 @@ YEAR_RANGE = NumberRange(min=2000, max=2100, message="年度应在 2000 至 2100
 
 class RunForm(CheckedForm):
     year = IntegerField("考核年度", validators=[InputRequired(message="请填写考核年度"), YEAR_RANGE])
-    note = StringField("说明(如:申诉复核后重新计分)", validators=[Length(max=300)])
+    note = StringField("说明（如：申诉复核后重新计分）", validators=[Length(max=300)])
 
 
 class ButtonForm(CheckedForm):
@@ -33,18 +33,18 @@ class PublishForm(CheckedForm):
 
 class PartsImportForm(CheckedForm):
     year = IntegerField("考核年度", validators=[InputRequired(message="请填写考核年度"), YEAR_RANGE])
-    file = FileField("CSV 文件(列:unit_code,part,points,source,note)",
+    file = FileField("CSV 文件（列：unit_code,part,points,source,note）",
                      validators=[FileRequired(message="请选择要导入的 CSV 文件")])
 
 
 class AdjustmentForm(CheckedForm):
     year = HiddenField()
     unit = SelectField("被考核单位", validators=[InputRequired(message="请选择单位")])
-    amount = DecimalField("分值(加分为正数,减分为负数)", places=2,
+    amount = DecimalField("分值（加分为正数，减分为负数）", places=2,
                           validators=[InputRequired(message="请填写分值"),
                                       NumberRange(min=-1000, max=1000, message="分值应在 -1000 至 1000 之间")])
     reason = TextAreaField("事由", validators=[DataRequired(message="请填写事由"), Length(max=1000)])
-    evidence = StringField("依据(文件名称、文号或材料)", validators=[DataRequired(message="请填写依据"),
+    evidence = StringField("依据（文件名称、文号或材料）", validators=[DataRequired(message="请填写依据"),
                                                            Length(max=300)])
 
 

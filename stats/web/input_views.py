@@ -28,7 +28,7 @@ bp = Blueprint("stats_inputs", __name__, url_prefix="/stats")
 
 PAGE_SIZE = 50
 STRAIGHTLINE = "straightline"  # a queue filter beside the reasons: counted responses, listed for a look
-STRAIGHTLINE_LABEL = "直线作答(各题同一等级,仍计分)"
+STRAIGHTLINE_LABEL = "直线作答（各题同一等级，仍计分）"
 
 
 @bp.context_processor
@@ -52,7 +52,7 @@ def parts():
             flash(error.message, "error")
             errors, status = error.errors, error.status
         else:
-            flash(f"已导入 {created + updated} 行(新增 {created},更新 {updated})。", "success")
+            flash(f"已导入 {created + updated} 行（新增 {created}，更新 {updated}）。", "success")
             return redirect(url_for("stats_inputs.parts", year=form.year.data))
     elif form.is_submitted():
         status = 400
@@ -92,7 +92,7 @@ def adjustments_sync():
     """Bring overdue-case deductions into the ledger (a score run does this too); a GET never writes."""
     year = requested_year(request.form.get("year", type=int))  # CSRFProtect has checked the token
     fed = ops.feed_overdue_deductions(year)
-    flash(f"已同步超期扣分:新增 {fed['added']} 条,撤销 {fed['revoked']} 条。", "success")
+    flash(f"已同步超期扣分：新增 {fed['added']} 条，撤销 {fed['revoked']} 条。", "success")
     return redirect(url_for("stats_inputs.adjustments", year=year))
 
 
@@ -122,7 +122,7 @@ def adjustment_new():
     except ops.StatsError as error:
         flash(error.message, "error")
         return _ledger_page(year, form, error.status)
-    flash(f"已记入台账:{unit.name} {float(form.amount.data):+g} 分。", "success")
+    flash(f"已记入台账：{unit.name} {float(form.amount.data):+g} 分。", "success")
     return redirect(url_for("stats_inputs.adjustments", year=year))
 
 
@@ -186,5 +186,5 @@ def reinstate(public_id):
     if not form.validate_on_submit():  # a refusal goes to the one handler (app/site.py)
         raise ops.StatsError("恢复计分须填写说明。")
     ops.reinstate(public_id, form.note.data, current_user, latest_run(year))
-    flash("已恢复该答卷计分,下一次计分起生效。", "success")
+    flash("已恢复该答卷计分，下一次计分起生效。", "success")
     return redirect(url_for("stats_inputs.screening", year=year))

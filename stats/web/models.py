@@ -218,13 +218,13 @@ def _refuse_update_of_published(_mapper, _connection, run):
     # before_update also fires for rows merely marked dirty: only real column changes count.
     changed = so.object_session(run).is_modified(run, include_collections=False)
     if changed and _status_when_loaded(run) == RunStatus.published:
-        raise FrozenRunError(f"{run.label}已发布,不能修改")
+        raise FrozenRunError(f"{run.label}已发布，不能修改")
 
 
 @event.listens_for(ScoreRun, "before_delete")
 def _refuse_delete_of_published(_mapper, _connection, run):
     if _status_when_loaded(run) == RunStatus.published:
-        raise FrozenRunError(f"{run.label}已发布,不能删除")
+        raise FrozenRunError(f"{run.label}已发布，不能删除")
 
 
 # The triggers, per dialect. The initial migration imports these two constants, so create_all (tests)

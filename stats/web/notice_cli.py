@@ -22,8 +22,8 @@ FILE = click.Path(exists=True, dir_okay=False)
 @click.command("ranking")
 @click.option("--result", "result_json", type=FILE, required=True, help="RESULT.json (a run's export or stats score)")
 @click.option("--units", "units_csv", type=FILE, help="UNITS.csv (code,name,category) for a stats score RESULT")
-@click.option("--number", default=None, help="发文字号, e.g. 皖效办〔2026〕3号; without it the notice is a draft")
-@click.option("--date", "dated", type=click.DateTime(["%Y-%m-%d"]), required=True, help="成文日期, YYYY-MM-DD")
+@click.option("--number", default=None, help="发文字号，e.g. 皖效办〔2026〕3号；without it the notice is a draft")
+@click.option("--date", "dated", type=click.DateTime(["%Y-%m-%d"]), required=True, help="成文日期，YYYY-MM-DD")
 @click.option("--year", type=int, help="assessment year (default: the RESULT's, else the date's)")
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="NOTICE.pdf to write")
 def ranking_command(result_json, units_csv, number, dated, year, out):
@@ -50,7 +50,7 @@ def ranking_command(result_json, units_csv, number, dated, year, out):
 
 
 @click.command("unit-reports")
-@click.option("--run", "run_id", type=int, required=True, help="score run id (计分编号)")
+@click.option("--run", "run_id", type=int, required=True, help="score run id（计分编号）")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="folder to write into")
 @click.option("--workers", type=int, default=None, help="processes (default: one per core)")
 def unit_reports_command(run_id, out_dir, workers):

@@ -33,7 +33,7 @@ def decode_upload(data):
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise StatsError("文件编码无法识别,请另存为 UTF-8 编码的 CSV 文件。")
+    raise StatsError("文件编码无法识别，请另存为 UTF-8 编码的 CSV 文件。")
 
 
 def read_parts_csv(text):
@@ -42,16 +42,16 @@ def read_parts_csv(text):
     header = [name.strip() for name in (lines[0] if lines else [])]
     missing = [name for name in PARTS_REQUIRED if name not in header]
     if missing:
-        raise StatsError("CSV 文件格式不对", errors=[f"第1行: 缺少列 {', '.join(missing)}"])
+        raise StatsError("CSV 文件格式不对", errors=[f"第1行：缺少列 {', '.join(missing)}"])
     body = lines[1:]
     while body and not any(cell.strip() for cell in body[-1]):
         body.pop()  # editors leave blank lines at the end
     errors = []
     for line, row in enumerate(body, start=2):
         if not any(cell.strip() for cell in row):
-            errors.append(f"第{line}行: 空行")
+            errors.append(f"第{line}行：空行")
         elif len(row) != len(header):
-            errors.append(f"第{line}行: 应有 {len(header)} 列,实际为 {len(row)} 列")
+            errors.append(f"第{line}行：应有 {len(header)} 列，实际为 {len(row)} 列")
     if errors:
         raise StatsError("CSV 文件格式不对", errors=errors)
     if not body:
@@ -68,7 +68,7 @@ def import_parts(text, filename, year, user, scheme):
     rows = read_parts_csv(text)
     errors = validate_parts(rows, registry_units(), scheme)
     if errors:
-        raise StatsError(f"导入失败:{len(errors)} 行有误,未导入任何数据。", errors=errors)
+        raise StatsError(f"导入失败：{len(errors)} 行有误，未导入任何数据。", errors=errors)
     unit_ids = dict(db.session.execute(sa.select(Unit.code, Unit.id)).all())
     existing = {(p.unit_id, p.part): p for p in
                 db.session.scalars(sa.select(PartScore).where(PartScore.year == year))}
@@ -114,7 +114,7 @@ def revoke_adjustment(line, user, reason):
     if line.origin == Origin.admonition:
         raise StatsError("问责扣分须在“效能告诫”页面撤销该问责，扣分随之撤销。", 409)
     if line.origin != Origin.manual:
-        raise StatsError("超期扣分须在“超期扣分记录”中撤销,撤销后自动同步到台账。", 409)
+        raise StatsError("超期扣分须在“超期扣分记录”中撤销，撤销后自动同步到台账。", 409)
     if line.revoked_at is not None:
         raise StatsError("该记录已撤销。", 409)
     if not reason:
@@ -186,7 +186,7 @@ def feed_overdue_deductions(year, deductions=None):
             origin_ref=overdue_ref(deduction), created_at=now))
     for line, deduction in to_revoke:
         why = (deduction.get("revoke_reason") or "").strip()
-        line.revoked_at, line.revoke_reason = now, f"超期扣分已撤销:{why}" if why else "超期扣分已撤销"
+        line.revoked_at, line.revoke_reason = now, f"超期扣分已撤销：{why}" if why else "超期扣分已撤销"
     db.session.flush()
     return {"added": len(to_add), "revoked": len(to_revoke)}
 
@@ -207,7 +207,7 @@ def reinstate(public_id, note, user, run):
     year = db.session.scalar(sa.select(Campaign.year).where(Campaign.id == response.campaign_id))
     reason = excluded_reason(run, public_id) if run is not None and run.year == year else None
     if reason is None:
-        raise StatsError("该答卷在本年度最近一次计分中没有被剔除,无需恢复。")
+        raise StatsError("该答卷在本年度最近一次计分中没有被剔除，无需恢复。")
     if reason in NOT_REINSTATABLE:
         raise StatsError("重复编号或未作答的答卷不能恢复计分。")
     if not note:

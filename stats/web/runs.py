@@ -48,7 +48,7 @@ def compute_results(year, scheme, progress=None):
     parts = parts_rows(year)
     errors = validate_parts(parts, units, scheme, first_line=1)
     if errors:
-        raise StatsError("已导入的考核项目分值与现行考核方案不符,请更正后重新导入(行号为导入页列表中的序号)。",
+        raise StatsError("已导入的考核项目分值与现行考核方案不符，请更正后重新导入（行号为导入页列表中的序号）。",
                          errors=errors)
     ledger = ledger_rows(year)
     survey_points = {row["unit_code"]: row["points"] for row in scores.units}
@@ -117,7 +117,7 @@ def create_run(year, user, scheme_name=None, note="", progress=None):
         with db.session.begin_nested():
             db.session.add(run)
     except IntegrityError:
-        raise StatsError("同一年度的另一次计分刚刚完成,请刷新后查看。", 409) from None
+        raise StatsError("同一年度的另一次计分刚刚完成，请刷新后查看。", 409) from None
     return run
 
 
@@ -135,14 +135,14 @@ def publish_run(run, user, confirm_missing_parts=False):
     confirms it explicitly: such a ranking is rarely what the office means to announce.
     """
     if run.is_published:
-        raise StatsError(f"{run.label}已发布,发布后的结果不能更改;如需更正请重新计分。", 409)
+        raise StatsError(f"{run.label}已发布，发布后的结果不能更改；如需更正请重新计分。", 409)
     latest = latest_run(run.year)
     if latest.id != run.id:
-        raise StatsError(f"只能发布本年度最新的一次计分(第{latest.sequence}次)。", 409)
+        raise StatsError(f"只能发布本年度最新的一次计分（第{latest.sequence}次）。", 409)
     missing = units_missing_parts(run)
     if missing and not confirm_missing_parts:
-        raise StatsError(f"有 {len(missing)} 个参加排名的单位缺少考核项目分值,按 0 分计入总分。请先导入分值后重新计分;"
-                         f"确需按 0 分发布,请勾选“确认缺项按0分发布”。", 409, errors=missing)
+        raise StatsError(f"有 {len(missing)} 个参加排名的单位缺少考核项目分值，按 0 分计入总分。请先导入分值后重新计分；"
+                         f"确需按 0 分发布，请勾选“确认缺项按0分发布”。", 409, errors=missing)
     run.status, run.published_at, run.published_by_id = RunStatus.published, utcnow(), user.id
     db.session.flush()
 
@@ -204,10 +204,10 @@ def issued_notice(run):
 def issue_ranking_notice(run, user, dated):
     """Give the published run's 通报 the next number of the office's series and register it; once only."""
     if not run.is_published:
-        raise StatsError("只有已发布的计分结果才能印发通报;未发布前可下载草稿核对。", 409)
+        raise StatsError("只有已发布的计分结果才能印发通报；未发布前可下载草稿核对。", 409)
     existing = issued_notice(run)
     if existing is not None:
-        raise StatsError(f"本次计分结果已印发通报({existing.code}),不能重复编号。", 409)
+        raise StatsError(f"本次计分结果已印发通报（{existing.code}），不能重复编号。", 409)
     documents = current_scheme()["documents"]
     notice = ranking_notice(run.results, documents)
     return document_operations.issue(

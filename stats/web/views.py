@@ -82,7 +82,7 @@ def run_new():
     except StatsError as error:
         flash(error.message, "error")
         return _runs_page(form.year.data, form, error.status, error.errors)
-    flash(f"已完成{run.label}(草稿)。核对无误后可发布。", "success")
+    flash(f"已完成{run.label}（草稿）。核对无误后可发布。", "success")
     return redirect(url_for("stats.run_detail", run_id=run.id))
 
 
@@ -116,7 +116,7 @@ def run_publish(run_id):
     except StatsError as error:
         flash(error.message, "error")
         return _run_page(run, form, error.status, error.errors)
-    flash(f"{run.label}已发布;此后不能更改,如需更正请重新计分。", "success")
+    flash(f"{run.label}已发布；此后不能更改，如需更正请重新计分。", "success")
     return redirect(url_for("stats.run_detail", run_id=run.id))
 
 

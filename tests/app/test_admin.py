@@ -55,10 +55,10 @@ def test_edit_unit_deactivates_it(client, login, make):
     url = f"/admin/units/{unit.id}"
     page = client.get(url).data.decode()
     assert "省旧厅" in page and re.search(r"<option selected value=\"1\">", page)
-    response = _post(client, url, {"code": unit.code, "name": "省旧厅(已合并)", "category": "1"})
+    response = _post(client, url, {"code": unit.code, "name": "省旧厅（已合并）", "category": "1"})
     assert response.status_code == 302
     db.session.refresh(unit)
-    assert unit.name == "省旧厅(已合并)" and unit.active is False
+    assert unit.name == "省旧厅（已合并）" and unit.active is False
 
 
 def _upload(client, text, encoding="utf-8"):
@@ -78,10 +78,10 @@ def test_units_csv_import(client, login):
 
 @pytest.mark.parametrize("text, message", [
     ("code,name,category\nY201,甲,1\nY202,乙,x\n", "第3行"),
-    ("code,name,category\nY201,甲,7\n", "第2行:考核方案中没有第7类"),
+    ("code,name,category\nY201,甲,7\n", "第2行：考核方案中没有第7类"),
     ("code,name\nY201,甲\n", "缺少列"),
-    ("code,name,category\nY201,甲,1\nY202,甲,2\n", "第3行:单位名称“甲”已用于单位代码 Y201"),
-    ("code,name,category\nY201,省已有厅,1\n", "第2行:单位名称“省已有厅”已用于单位代码 Y999"),
+    ("code,name,category\nY201,甲,1\nY202,甲,2\n", "第3行：单位名称“甲”已用于单位代码 Y201"),
+    ("code,name,category\nY201,省已有厅,1\n", "第2行：单位名称“省已有厅”已用于单位代码 Y999"),
 ])
 def test_bad_units_csv_names_the_row_and_stores_nothing(client, login, make, text, message):
     make.unit(code="Y999", name="省已有厅")
@@ -138,7 +138,7 @@ def _create_user(client, **data):
 
 
 def _password_on(page):
-    return re.search(r"一次性密码:<code[^>]*>([^<]+)</code>", page).group(1)
+    return re.search(r"一次性密码：<code[^>]*>([^<]+)</code>", page).group(1)
 
 
 def test_create_liaison_shows_password_once(client, login, make):

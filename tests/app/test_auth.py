@@ -74,7 +74,7 @@ def test_cli_creates_users_and_resets_passwords(isolated_app):
     liaison = runner.invoke(args=["users", "create", "lia1", "--role", "liaison", "--unit", "NOPE"])
     assert liaison.exit_code != 0 and "单位联络员须选择所属单位" in liaison.output
     reset = runner.invoke(args=["users", "reset-password", "stat1"])
-    password = reset.output.rsplit(":", 1)[1].strip()
+    password = reset.output.rsplit("：", 1)[1].strip()
     with isolated_app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == "stat1"))
         assert user.check_password(password) and user.must_change_password

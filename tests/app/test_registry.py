@@ -49,7 +49,7 @@ def test_wrong_count_is_an_error():
 
 
 def test_import_is_idempotent_and_updates_by_code(app):
-    rows = [{"code": "D101", "name": "纪工委(监察局)", "category": 1},
+    rows = [{"code": "D101", "name": "纪工委（监察局）", "category": 1},
             {"code": "D201", "name": "消防大队", "category": 2}]
     assert registry.import_units(rows) == (2, 0)
     assert registry.import_units(rows) == (0, 0)
@@ -59,9 +59,9 @@ def test_import_is_idempotent_and_updates_by_code(app):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("code,name\nA,B\n", "缺少列:category"),
+    ("code,name\nA,B\n", "缺少列：category"),
     ("code,name,category\nA1,甲,x\n", "第2行"),
-    ("code,name,category\nA1,甲,1\nA1,乙,2\n", "第3行:单位代码 A1 重复"),
+    ("code,name,category\nA1,甲,1\nA1,乙,2\n", "第3行：单位代码 A1 重复"),
     ("code,name,category\n,甲,1\n", "不能为空"),
 ])
 def test_bad_csv_names_the_row(text, message):
@@ -76,7 +76,7 @@ def test_cli_init_twice_then_export_and_import(empty_app):
     assert first.exit_code == 0, first.output
     assert "一次性密码" in first.output
     second = runner.invoke(args=["init"])
-    assert "单位:新增 0" in second.output and "一次性密码" not in second.output
+    assert "单位：新增 0" in second.output and "一次性密码" not in second.output
     with empty_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Unit.id))) == 113
     exported = runner.invoke(args=["units", "export"]).output.splitlines()

@@ -38,7 +38,7 @@ def intake_data(client, unit, **overrides):
     """Valid intake form data (with a fresh CSRF token) for `unit`."""
     html = client.get(f"/cases/new?unit={unit.code}").data.decode()
     data = {"csrf_token": csrf_from(html), "kind": "complaint", "unit_code": unit.code,
-            "description": "窗口工作人员态度生硬,材料齐全却让我跑了三趟。", "name": "张三",
+            "description": "窗口工作人员态度生硬，材料齐全却让我跑了三趟。", "name": "张三",
             "phone": "13812345678", "consent": "y"}
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}

@@ -87,7 +87,7 @@ def test_bad_body_is_a_json_400(client, send):
     ({"phone": 13912345678}, "phone", "须为字符串"),
     ({"anonymous": "yes"}, "anonymous", "须为 true 或 false"),
     ({"description": "x" * 2001}, "description", "情况描述不能超过2000字"),
-    ({"name": None}, "name", "请填写姓名,或选择匿名反映"),
+    ({"name": None}, "name", "请填写姓名，或选择匿名反映"),
 ])
 def test_invalid_fields_get_a_message_each(client, unit, overrides, field, message):
     response = client.post("/api/v1/cases", json=_body(unit, **overrides))

@@ -37,7 +37,7 @@ def test_phone_files_a_complaint_and_reads_its_status(isolated_app, live_server,
     page.locator("#unit-filter").fill(unit_name)
     page.locator("#unit_code").select_option(unit_code)
     page.locator("#window_code").select_option(window_code)
-    page.get_by_label("情况描述").fill("材料齐全,窗口却要求我下周再来。<script>alert(1)</script>")
+    page.get_by_label("情况描述").fill("材料齐全，窗口却要求我下周再来。<script>alert(1)</script>")
     page.get_by_label("姓名", exact=True).fill("陈十三")
     page.get_by_label("手机号", exact=True).fill("13912345678")
     page.locator("#attachments").set_input_files(
@@ -57,7 +57,7 @@ def test_phone_files_a_complaint_and_reads_its_status(isolated_app, live_server,
     page.get_by_label("查询码").fill(code.lower())
     page.get_by_role("button", name="查询").click()
     page.wait_for_url(f"**/cases/{number}")
-    assert page.locator("#case-status").inner_text() == "已接收,待受理"
+    assert page.locator("#case-status").inner_text() == "已接收，待受理"
     content = page.content()
     assert "答复期限" in content and "陈十三" not in content and "13912345678" not in content
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

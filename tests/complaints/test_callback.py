@@ -19,7 +19,7 @@ from complaints.sweep import sweep
 from surveys.models import Response
 from tests.conftest import csrf_from
 
-COMMENT = "排队两小时没人管,3号窗口的王某某很凶"
+COMMENT = "排队两小时没人管，3号窗口的王某某很凶"
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def _bad_rating_then_sweep(client, window, **extra):
 
 def test_questionnaire_offers_the_phone_field_and_says_honestly_what_it_is_for(client, survey_window):
     html = client.get(f"/s/{survey_window.code}").data.decode()
-    assert "如需回访,请留下手机号(选填)" in html and 'name="contact_phone"' in html
+    assert "如需回访，请留下手机号（选填）" in html and 'name="contact_phone"' in html
     assert "与答卷分开保存" in html and "看不到您的其他答案和意见" in html
     assert "不与答卷一起保存" not in html
 
@@ -75,7 +75,7 @@ def test_bad_rating_with_phone_leads_to_a_callback_case_without_the_comment(clie
     case = _cases()[0]
     assert (case.kind, case.channel, case.status, case.citizen_phone) == ("callback", "survey", "received", "13812345678")
     assert case.unit_id == survey_window.unit_id and case.window_id is None
-    assert "服务态度:工作人员的服务态度" in case.description and "差评" in case.description
+    assert "服务态度：工作人员的服务态度" in case.description and "差评" in case.description
     assert "要求回访" in case.description
     for other in ("办事效率", "总体评价"):  # rated 非常满意: not the case's business
         assert other not in case.description
@@ -103,7 +103,7 @@ def test_first_notice_brings_number_and_code_so_the_citizen_can_follow_and_rate(
     assert ops.query_hash(code) == case.query_hash
 
     handler = make.user("handler")
-    ops.accept(case, handler, "已电话回访,情况属实")
+    ops.accept(case, handler, "已电话回访，情况属实")
     ops.assign(case, handler, survey_window.unit)
     ops.reply(case, handler, "已责成窗口整改并通报。")
     db.session.commit()
@@ -142,9 +142,9 @@ def test_callback_is_handled_like_any_case(client, survey_window, make, login):
     db.session.commit()
     login("handler")
     html = client.get(f"/staff/cases/{case.number}").data.decode()
-    assert "差评回访" in html and "回访核实" in html and "回访核实完毕,受理" in html
+    assert "差评回访" in html and "回访核实" in html and "回访核实完毕，受理" in html
     handler = make.user("handler")
-    ops.accept(case, handler, "已电话回访,情况属实")
+    ops.accept(case, handler, "已电话回访，情况属实")
     ops.assign(case, handler, survey_window.unit)
     assert case.stage_label == "整改"
 
@@ -190,7 +190,7 @@ def test_pending_request_keeps_the_day_only_and_nothing_of_the_response(client, 
     request = _pending()[0]
     assert (request.unit_id, request.phone, request.requested_on) == (survey_window.unit_id, "13812345678",
                                                                       local_today())
-    assert "服务态度:工作人员的服务态度" in request.items and "排队两小时" not in request.items
+    assert "服务态度：工作人员的服务态度" in request.items and "排队两小时" not in request.items
     raw = db.session.execute(sa.text("SELECT requested_on FROM case_callback_requests")).scalar_one()
     assert not isinstance(raw, datetime) and str(raw) == local_today().isoformat()  # no time of day
     columns = {column.name: column.type.python_type for column in CallbackRequest.__table__.columns}

@@ -46,7 +46,7 @@ def test_filing_gives_number_and_code_and_stores_the_case(client, window):
 def test_status_page_shows_progress_and_nothing_personal(client, unit):
     number, code = file_case(client, unit, description="在窗口等了两小时")
     html = _status_page(client, number, code)
-    assert "已接收,待受理" in html and "受理期限" in html and unit.name in html
+    assert "已接收，待受理" in html and "受理期限" in html and unit.name in html
     for personal in ("张三", "13812345678", "138****5678", "在窗口等了两小时"):
         assert personal not in html
 
@@ -76,7 +76,7 @@ def test_wrong_code_and_unknown_number_answer_exactly_alike(client, unit):
 def test_declined_case_tells_the_citizen_why(client, unit, make):
     number, code = file_case(client, unit)
     case = db.session.scalars(sa.select(Case).where(Case.number == number)).one()
-    ops.decline(case, make.user("handler"), "该事项属于司法程序,不属于效能投诉受理范围,请向法院反映。")
+    ops.decline(case, make.user("handler"), "该事项属于司法程序，不属于效能投诉受理范围，请向法院反映。")
     db.session.commit()
     html = _status_page(client, number, code)
     assert "不予受理" in html and "请向法院反映" in html
@@ -101,7 +101,7 @@ def test_citizen_rates_and_dissatisfied_reopens_once(client, unit, make):
     rate("dissatisfied")
     assert case.status == "reopened" and case.reopen_count == 1 and case.rating is None
     ops.unit_reply(case, liaison, "复查后已约谈当事人")
-    ops.reply(case, handler, "复查答复:已约谈并通报。")
+    ops.reply(case, handler, "复查答复：已约谈并通报。")
     db.session.commit()
     rate("dissatisfied")
     assert case.status == "closed" and case.rating == "dissatisfied"
@@ -142,8 +142,8 @@ def test_anonymous_filing_drops_name_and_phone(client, unit):
     ({"phone": "02112345678"}, "请填写11位中国大陆手机号码"),
     ({"phone": "12345678901"}, "请填写11位中国大陆手机号码"),
     ({"phone": "1381234567８"}, "请填写11位中国大陆手机号码"),
-    ({"phone": ""}, "请填写手机号,或选择匿名反映"),
-    ({"name": ""}, "请填写姓名,或选择匿名反映"),
+    ({"phone": ""}, "请填写手机号，或选择匿名反映"),
+    ({"name": ""}, "请填写姓名，或选择匿名反映"),
     ({"name": "名" * 31}, "姓名不能超过30字"),
     ({"consent": None}, "请阅读并同意个人信息处理说明后提交"),
     ({"kind": "praise"}, "类型无效"),

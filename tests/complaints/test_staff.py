@@ -43,7 +43,7 @@ def test_handler_takes_a_case_from_acceptance_to_close(client, unit, filed, logi
     assert act(client, filed, "assign", unit_code=unit.code).status_code == 302
     assert _case(filed).assigned_unit_id == unit.id
     assert act(client, filed, "reply", text="已核实并整改。").status_code == 302
-    assert act(client, filed, "close", rating="satisfied", note="电话回访,表示满意").status_code == 302
+    assert act(client, filed, "close", rating="satisfied", note="电话回访，表示满意").status_code == 302
     case = _case(filed)
     assert (case.status, case.rating) == ("closed", "satisfied")
     moves = [(e.action, e.from_status, e.to_status) for e in case.events]
@@ -141,7 +141,7 @@ def test_unit_reply_then_official_reply_and_unit_notices_carry_no_identity(clien
     login("handler")
     html = client.get(f"/staff/cases/{case.number}").data.decode()
     assert "已对窗口人员批评教育。</textarea>" in html  # the reply form starts from the unit's answer
-    assert act(client, case.number, "reply", text="已对窗口人员批评教育,感谢监督。").status_code == 302
+    assert act(client, case.number, "reply", text="已对窗口人员批评教育，感谢监督。").status_code == 302
     assert _case(case.number).status == "replied"
     unit_notices = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.audience == "unit")).all()
     assert unit_notices and all("孙" not in m.body and "1365" not in m.body for m in unit_notices)
@@ -163,7 +163,7 @@ def test_transfer_keeps_the_first_receiver(client, unit, make, login):
     assert [(n.material, n.basis) for n in db.session.scalars(sa.select(NoticeItem))] == [
         ("股东会决议", "《公司登记管理条例》第27条")]
     notice = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.topic == "one_time_notice")).one()
-    assert "股东会决议(依据:《公司登记管理条例》第27条)" in notice.body
+    assert "股东会决议（依据：《公司登记管理条例》第27条）" in notice.body
     assert "查询码" in client.get(response.headers["Location"]).data.decode()
 
     login("handler")
@@ -290,7 +290,7 @@ def test_flash_says_what_the_rating_did(client, unit, new_case, make, login):
     ops.reply(case, make.user("handler"), "已整改")
     db.session.commit()
     login("handler")
-    flash = _flash(client, act(client, case.number, "close", rating="dissatisfied", note="电话回访,不满意"))
+    flash = _flash(client, act(client, case.number, "close", rating="dissatisfied", note="电话回访，不满意"))
     assert _case(case.number).status == "reopened"
     assert flash and "重新办理" in flash.group(1) and "办结" not in flash.group(1)
     ops.reply(_case(case.number), make.user("handler"), "复查答复")

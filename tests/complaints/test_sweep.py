@@ -88,7 +88,7 @@ def test_reminder_one_working_day_before_goes_to_the_unit_and_the_office_once(as
     assert sweep(_at(date(2025, 3, 24)))["reminders"] == 0
     reminders = _messages("reminder")
     assert sorted((m.audience, m.unit_id) for m in reminders) == [("office", None), ("unit", unit.id)]
-    assert all("2025-03-24" in m.body and assigned.number in m.body for m in reminders)
+    assert all("2025年3月24日" in m.body and assigned.number in m.body for m in reminders)
 
 
 def test_reminder_before_acceptance_goes_to_the_office_only(new_case):
@@ -160,10 +160,10 @@ def test_admin_revokes_a_deduction_only_with_a_reason(client, assigned, login):
                            data={"csrf_token": csrf_from(page), "reason": "  "})
     assert response.status_code == 400 and "书面理由" in response.data.decode()
     response = client.post(f"/admin/cases/deductions/{deduction.id}/revoke",
-                           data={"csrf_token": csrf_from(page), "reason": "系统故障导致逾期,经核实免责"})
+                           data={"csrf_token": csrf_from(page), "reason": "系统故障导致逾期，经核实免责"})
     assert response.status_code == 302
     db.session.refresh(deduction)
-    assert deduction.revoked_by_id == admin.id and deduction.revoke_reason == "系统故障导致逾期,经核实免责"
+    assert deduction.revoked_by_id == admin.id and deduction.revoke_reason == "系统故障导致逾期，经核实免责"
     row = deductions_for_year(2025)[0]
     assert row["revoked"] and row["points"] == 2.0 and row["revoke_reason"] == deduction.revoke_reason
     assert "系统故障导致逾期" in client.get("/admin/cases/deductions?year=2025").data.decode()

@@ -156,7 +156,7 @@ def test_random_action_sequences_keep_the_workflow_sound(make):
         def unit_reply(self, index, which):
             self._try(index, lambda c, v: ops.unit_reply(c, liaisons[which], "已整改", v, self.now))
 
-        @rule(index=st.integers(0, 3), text=st.sampled_from(["", "经核实,已整改。"]))
+        @rule(index=st.integers(0, 3), text=st.sampled_from(["", "经核实，已整改。"]))
         def reply(self, index, text):
             self._try(index, lambda c, v: ops.reply(c, handler, text, v, self.now))
 

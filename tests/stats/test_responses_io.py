@@ -48,13 +48,13 @@ def test_trailing_blank_lines_and_header_only_files_are_fine(write, units):
 @pytest.mark.parametrize("row, line, message", [
     ("r1,A,fixed,2024-03-01T09:30:00,,,,5,5\nr2,ZZ,fixed,2024-03-01T09:30:00,,,,5,5", 3, "未知的单位代码 'ZZ'"),
     ("r1,A,walkin,2024-03-01T09:30:00,,,,5,5", 2, "group 应为 fixed 或 nonfixed"),
-    ("r1,A,fixed,2024-03-01T09:30:00,,,,6,5", 2, "q:q1 的等级应为 1-5 或留空,实际为 '6'"),
+    ("r1,A,fixed,2024-03-01T09:30:00,,,,6,5", 2, "q:q1 的等级应为 1-5 或留空，实际为 '6'"),
     ("r1,A,fixed,2024-03-01T09:30:00,,,,5,x", 2, "q:q2 的等级"),
     ("r1,A,fixed,2024-03-01T09:30:00,,,,5,5\nr2,A,fixed,2024-02-30T09:30:00,,,,5,5", 3, "submitted_at 不是有效的"),
     ("r1,A,fixed,now,,,,5,5", 2, "submitted_at 不是有效的"),
     ("r1,A,fixed,2024-03-01T09:30:00,-3,,,5,5", 2, "duration_s 不能为负"),
     ("r1,A,fixed,2024-03-01T09:30:00,fast,,,5,5", 2, "duration_s 不是数字"),
-    ("r1,A,fixed,2024-03-01T09:30:00,,,5,5", 2, "应有 9 列,实际为 8 列"),
+    ("r1,A,fixed,2024-03-01T09:30:00,,,5,5", 2, "应有 9 列，实际为 8 列"),
     (",A,fixed,2024-03-01T09:30:00,,,,5,5", 2, "response_id 为空"),
     ("r1,A,fixed,2024-03-01T09:30:00,,,,5,5\n\nr2,A,fixed,2024-03-01T09:30:00,,,,5,5", 3, "文件中间有空行"),
 ])
@@ -62,11 +62,11 @@ def test_response_errors_name_the_line(write, units, row, line, message):
     with pytest.raises(InputError, match=message) as caught:
         read_responses(write("r.csv", HEADER + row + "\n"), units)
     assert caught.value.line == line
-    assert str(caught.value).startswith(f"第{line}行: ")
+    assert str(caught.value).startswith(f"第{line}行：")
 
 
 def test_missing_columns_are_reported_on_line_one(write, units):
-    with pytest.raises(InputError, match="第1行: 缺少列: duration_s"):
+    with pytest.raises(InputError, match="第1行：缺少列：duration_s"):
         read_responses(write("r.csv", "response_id,unit_code,group,submitted_at,client_hash,window_code,q:q1\n"), units)
     with pytest.raises(InputError, match="没有题目列"):
         read_responses(write("r.csv", HEADER.replace(",q:q1,q:q2", "")), units)
@@ -97,26 +97,26 @@ def test_units_by_category_code_or_name(write, scheme):
     path = write("u.csv", "code,name,category\nA,甲厅,1\nF,某银行,金融服务机构\n")
     assert read_units(path, scheme["categories"]) == [{"code": "A", "name": "甲厅", "category": 1},
                                                       {"code": "F", "name": "某银行", "category": 4}]
-    with pytest.raises(InputError, match="第3行: 未知的单位类别 '9'"):
+    with pytest.raises(InputError, match="第3行：未知的单位类别 '9'"):
         read_units(write("u.csv", "code,name,category\nA,甲厅,1\nB,乙厅,9\n"), scheme["categories"])
-    with pytest.raises(InputError, match="第3行: 单位代码 'A' 重复"):
+    with pytest.raises(InputError, match="第3行：单位代码 'A' 重复"):
         read_units(write("u.csv", "code,name,category\nA,甲厅,1\nA,乙厅,1\n"))
 
 
 def test_items_with_weights_and_dimensions(write):
     items = read_items(write("i.csv", "item_code,weight,dimension\nq1,2,服务态度\nq2,0.5,\n"), ["q1", "q2"])
     assert items == {"q1": {"weight": 2.0, "dimension": "服务态度"}, "q2": {"weight": 0.5, "dimension": None}}
-    with pytest.raises(InputError, match="第2行: 题目 'q9' 不在答卷文件的 q: 列中"):
+    with pytest.raises(InputError, match="第2行：题目 'q9' 不在答卷文件的 q: 列中"):
         read_items(write("i.csv", "item_code,weight\nq9,1\n"), ["q1"])
-    with pytest.raises(InputError, match="第2行: 权重必须为正数"):
+    with pytest.raises(InputError, match="第2行：权重必须为正数"):
         read_items(write("i.csv", "item_code,weight\nq1,0\n"))
-    with pytest.raises(InputError, match="第2行: 权重不是数字"):
+    with pytest.raises(InputError, match="第2行：权重不是数字"):
         read_items(write("i.csv", "item_code,weight\nq1,heavy\n"))
 
 
 def test_read_table_checks_columns_and_widths(write):
     assert read_table(write("t.csv", "a,b\n1,2\n"), ("a",)) == [{"a": "1", "b": "2"}]
-    with pytest.raises(InputError, match="第3行: 应有 2 列"):
+    with pytest.raises(InputError, match="第3行：应有 2 列"):
         read_table(write("t.csv", "a,b\n1,2\n3\n"), ("a",))
 
 

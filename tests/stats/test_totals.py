@@ -32,7 +32,7 @@ def test_each_bad_row_is_named_by_its_line(units, scheme):
         part("A", "core_duties", "270"),      # 9: duplicate of line 2
     ]
     errors = validate_parts(rows, units, scheme)
-    assert [e.split(":")[0] for e in errors] == [f"第{n}行" for n in (3, 4, 5, 6, 7, 8, 9)]
+    assert [e.split("：")[0] for e in errors] == [f"第{n}行" for n in (3, 4, 5, 6, 7, 8, 9)]
     assert "未知的单位代码 'ZZ'" in errors[0]
     assert "服务对象测评」由测评数据计算" in errors[1]
     assert "没有考核项目 'local_economy'" in errors[2]

@@ -29,7 +29,7 @@ def _table(points):
 
 def test_units_without_data_share_one_line():
     svg = str(category_interval_chart(_table([300.0, 250.0] + [None] * 31), 400, highlight="U5"))
-    assert svg.count("无有效答卷") == 1 and "其余 31 个单位(含本单位)" in svg and "无数据" not in svg
+    assert svg.count("无有效答卷") == 1 and "其余 31 个单位（含本单位）" in svg and "无数据" not in svg
     assert "单位0" in svg and "单位1" in svg and "单位5" not in svg
     assert "无有效答卷" not in str(category_interval_chart(_table([300.0]), 400))
 

@@ -91,7 +91,7 @@ def test_a_bad_row_is_named_with_its_file_and_line_and_nothing_is_written(runner
     (files / "RESPONSES.csv").write_text(text, encoding="utf-8")
     result, document = _score(runner, files)
     assert result.exit_code == 1 and document is None
-    assert "RESPONSES.csv 第6行: 未知的单位代码 'Z'" in result.output
+    assert "RESPONSES.csv 第6行：未知的单位代码 'Z'" in result.output
 
 
 def test_unknown_scheme_and_mixed_modes_are_usage_errors(runner, files):

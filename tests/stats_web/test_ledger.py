@@ -123,7 +123,7 @@ def test_real_overdue_deductions_arrive_in_the_ledger_and_the_run(client, scored
     response = _sync(client)  # ... the button does
     assert response.status_code == 302
     html = client.get(f"/stats/adjustments?year={YEAR}").data.decode()
-    assert "已同步超期扣分:新增 1 条" in html and "投诉件超期扣分" in html and case.number in html
+    assert "已同步超期扣分：新增 1 条" in html and "投诉件超期扣分" in html and case.number in html
     assert "已全部同步" in html
     lines = db.session.scalars(sa.select(Adjustment)).all()
     assert [(line.unit_id, line.amount) for line in lines] == [(unit.id, -2)]

@@ -53,16 +53,16 @@ def test_a_point_above_the_maximum_names_the_row_and_nothing_is_stored(client, s
     response = _upload(client, text)
     assert response.status_code == 400
     html = response.data.decode()
-    assert "第3行: 「履行核心职能」的分值 301 应在 0 到 300 之间" in html
-    assert "第4行: 「服务对象测评」由测评数据计算,不能导入" in html
-    assert "第5行: 未知的单位代码 &#39;ZZZ&#39;" in html
+    assert "第3行：「履行核心职能」的分值 301 应在 0 到 300 之间" in html
+    assert "第4行：「服务对象测评」由测评数据计算，不能导入" in html
+    assert "第5行：未知的单位代码 &#39;ZZZ&#39;" in html
     assert db.session.scalar(sa.select(sa.func.count(PartScore.id))) == 0
 
 
 def test_a_part_outside_the_category_is_refused(client, make, staff):
     make.unit(name="某银行", code="F01", category=4)
     response = _upload(client, "unit_code,part,points,source,note\nF01,core_duties,100,x,\n")
-    assert response.status_code == 400 and "第2行: 单位 F01 所属类别没有考核项目" in response.data.decode()
+    assert response.status_code == 400 and "第2行：单位 F01 所属类别没有考核项目" in response.data.decode()
 
 
 def test_gbk_files_from_excel_are_read(client, scored_units, staff):
@@ -73,9 +73,9 @@ def test_gbk_files_from_excel_are_read(client, scored_units, staff):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("unit,part,points\nA01,core_duties,1\n", "第1行: 缺少列 unit_code"),
-    ("unit_code,part,points\nA01,core_duties\n", "第2行: 应有 3 列,实际为 2 列"),
-    ("unit_code,part,points\nA01,core_duties,1\n\nA02,core_duties,1\n", "第3行: 空行"),
+    ("unit,part,points\nA01,core_duties,1\n", "第1行：缺少列 unit_code"),
+    ("unit_code,part,points\nA01,core_duties\n", "第2行：应有 3 列，实际为 2 列"),
+    ("unit_code,part,points\nA01,core_duties,1\n\nA02,core_duties,1\n", "第3行：空行"),
 ])
 def test_structural_errors_name_the_line(text, message):
     with pytest.raises(StatsError) as refused:
@@ -102,4 +102,4 @@ def test_a_run_refuses_stored_parts_the_scheme_no_longer_allows(scored_units, st
     db.session.flush()
     with pytest.raises(StatsError) as refused:
         create_run(YEAR, staff, "default")
-    assert refused.value.errors == ["第1行: 「履行核心职能」的分值 350 应在 0 到 300 之间"]
+    assert refused.value.errors == ["第1行：「履行核心职能」的分值 350 应在 0 到 300 之间"]

@@ -99,7 +99,7 @@ def test_rerun_after_an_appeal_is_a_new_run_with_a_diff(client, scored_units, st
     ledger = client.get(f"/stats/adjustments?year={YEAR}").data.decode()
     response = client.post("/stats/adjustments", data={
         "csrf_token": csrf_from(ledger), "year": YEAR, "unit": second_unit.code, "amount": "-100",
-        "reason": "申诉复核:虚报材料", "evidence": "效能办〔2024〕12号"})
+        "reason": "申诉复核：虚报材料", "evidence": "效能办〔2024〕12号"})
     assert response.status_code == 302
     response = client.post("/stats/runs", data={"csrf_token": csrf_from(page), "year": YEAR,
                                                  "note": "申诉复核后重新计分"})
@@ -144,7 +144,7 @@ def test_publishing_with_missing_parts_needs_an_explicit_confirmation(client, sc
     refused = client.post(f"/stats/runs/{run.id}/publish", data={"csrf_token": csrf_from(page)})
     assert refused.status_code == 409
     html = refused.data.decode()
-    assert "有 2 个参加排名的单位缺少考核项目分值,按 0 分计入总分" in html and "甲厅" in html and "乙厅" in html
+    assert "有 2 个参加排名的单位缺少考核项目分值，按 0 分计入总分" in html and "甲厅" in html and "乙厅" in html
     assert db.session.get(ScoreRun, run.id).status == "draft"
     confirmed = client.post(f"/stats/runs/{run.id}/publish",
                             data={"csrf_token": csrf_from(page), "confirm_missing_parts": "y"})

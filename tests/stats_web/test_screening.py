@@ -91,9 +91,9 @@ def test_straightlining_is_counted_on_the_unit_page_and_listed_in_the_queue(clie
     run = create_run(YEAR, staff, "default")
     assert sorted(run.results["straightline_by_unit"]["A01"]) == sorted(r.public_id for r in straight)
     page = client.get(f"/stats/runs/{run.id}/units/A01").data.decode()
-    assert "直线作答(各题同一等级,仍计分)的答卷 2 份" in page
+    assert "直线作答（各题同一等级，仍计分）的答卷 2 份" in page
     queue = client.get(f"/stats/screening?year={YEAR}").data.decode()
-    assert "直线作答(各题同一等级,仍计分)的答卷 2 份" in queue and "reason=straightline" in queue
+    assert "直线作答（各题同一等级，仍计分）的答卷 2 份" in queue and "reason=straightline" in queue
     listed = client.get(f"/stats/screening?year={YEAR}&reason=straightline&unit=A01").data.decode()
     assert all(r.public_id[:10] in listed for r in straight) and varied.public_id[:10] not in listed
     assert "仍计分" in listed and "固定服务对象" in listed and "恢复计分</button>" not in listed

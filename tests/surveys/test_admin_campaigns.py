@@ -146,7 +146,7 @@ def test_edit_with_answers_creates_a_new_version(client, login, make):
     assert answered == set(old_item_ids)
     assert db.session.get(Questionnaire, questionnaire.id).items[4].code == "overall"
     listing = client.get("/admin/surveys/questionnaires").data.decode()
-    assert "第2版(最新)" in listing and campaign.name in listing
+    assert "第2版（最新）" in listing and campaign.name in listing
 
 
 def test_old_version_is_read_only(client, login, make):

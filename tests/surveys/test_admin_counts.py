@@ -74,7 +74,7 @@ def test_counts_page(client, login, responses):
     page = client.get("/admin/surveys/counts").data.decode()
     assert campaign.name in page and first.name in page
     assert "第1类 综合部门" in page and "第2类 行政管理部门" in page
-    assert "固定服务对象 2 份,非固定服务对象 7 份,共 9 份" in page
+    assert "固定服务对象 2 份，非固定服务对象 7 份，共 9 份" in page
     assert "测评活动</a>" not in page, "a statistician is not offered the admin-only tabs"
 
 

@@ -60,13 +60,13 @@ def test_entry_stores_a_paper_response_and_returns_for_the_next(client, login, s
     url = _url(unit, window)
     page = client.get(url).data.decode()
     assert "省纸质厅" in page and "综合窗口" in page and "已录入 <strong>0</strong> 份" in page
-    response = client.post(url, data=_sheet(client, url, comment="手写:等候时间长"))
+    response = client.post(url, data=_sheet(client, url, comment="手写：等候时间长"))
     assert response.status_code == 302 and response.headers["Location"].endswith(url)
     stored = db.session.scalars(sa.select(Response)).one()
     assert (stored.channel, stored.group, stored.entered_by_id) == ("paper", "nonfixed", user.id)
     assert (stored.unit_id, stored.window_id, stored.campaign_id) == (unit.id, window.id, campaign.id)
     assert stored.questionnaire_id == campaign.nonfixed_questionnaire_id
-    assert stored.comment == "手写:等候时间长" and {a.level for a in stored.answers} == {4}
+    assert stored.comment == "手写：等候时间长" and {a.level for a in stored.answers} == {4}
     next_page = client.get(url).data.decode()
     assert "已录入 <strong>1</strong> 份" in next_page and "本次登录共录入 1 份" in next_page
     client.post(url, data=_sheet(client, url, level="2"))

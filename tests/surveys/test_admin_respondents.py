@@ -69,12 +69,12 @@ def test_reimport_updates_by_name(client, login, unit):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("name,kind,contact\n甲公司,enterprise,\n乙公司,company,\n", "第3行:类型应为"),
-    ("name,kind,contact\n甲公司,enterprise,\n,person,\n", "第3行:名称不能为空"),
-    ("name,kind,contact\n甲公司,enterprise,\n甲公司,body,\n", "第3行:“甲公司”重复"),
+    ("name,kind,contact\n甲公司,enterprise,\n乙公司,company,\n", "第3行：类型应为"),
+    ("name,kind,contact\n甲公司,enterprise,\n,person,\n", "第3行：名称不能为空"),
+    ("name,kind,contact\n甲公司,enterprise,\n甲公司,body,\n", "第3行：“甲公司”重复"),
     ("名称,类型\n甲公司,enterprise\n", "缺少列"),
     ("name,kind,contact\n", "没有服务对象"),
-    ("name,kind,contact\n" + "长" * 201 + ",person,\n", "第2行:名称不能超过200字"),
+    ("name,kind,contact\n" + "长" * 201 + ",person,\n", "第2行：名称不能超过200字"),
 ])
 def test_bad_rows_are_named_and_nothing_is_stored(client, login, unit, content, message):
     login("admin")

@@ -21,7 +21,7 @@ def test_phone_answers_window_survey(isolated_app, live_server, phone_page, tmp_
     assert unit_name in page.content()
     for fieldset in page.locator("fieldset.item").all():
         fieldset.get_by_text("满意", exact=True).click()
-    page.get_by_label("意见和建议(选填)").fill("排队时间有点长")
+    page.get_by_label("意见和建议（选填）").fill("排队时间有点长")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the questionnaire must not scroll sideways on a phone"
     page.screenshot(path=str(tmp_path / "questionnaire.png"), full_page=True)

@@ -52,11 +52,11 @@ def test_insider_cannot_link_fixed_responses_to_invitations(isolated_app):
     invited = _campaign(isolated_app)
     # The worst case for id order: respondents answer in the order their invitations were issued.
     for name, token in invited:
-        _answer(isolated_app, token, f"签名:{name}")
+        _answer(isolated_app, token, f"签名：{name}")
     assert isolated_app.test_cli_runner().invoke(args=["surveys", "flush"]).exit_code == 0
 
     with isolated_app.app_context():
-        truth = {f"签名:{name}": name for name, _ in invited}  # the answer's signature names its giver
+        truth = {f"签名：{name}": name for name, _ in invited}  # the answer's signature names its giver
         invitations = _rows(Invitation.__table__)
         responses = _rows(Response.__table__)
         respondent_name = dict(db.session.execute(sa.select(FixedRespondent.id, FixedRespondent.name)).all())
