@@ -7,7 +7,8 @@ from app.registry.auth import role_required
 from app.kernel.clock import local_today
 from app.kernel.extensions import db
 from complaints import deductions, holidays, notify, workflow
-from complaints.deadlines import NoticeError, local_text, package_knows
+from app.kernel.clock import local_text
+from complaints.deadlines import NoticeError, package_knows
 from complaints.forms import CalendarForm, RevokeForm
 from complaints.models import Case, Deduction, Extension, OutboxMessage
 from app.kernel.privacy import mask_phone

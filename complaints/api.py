@@ -8,12 +8,11 @@ with or without a Content-Length, is a 413.
 """
 import json
 import os
-from datetime import timezone
 
 from flask import Blueprint, current_app, request
 from werkzeug.datastructures import MultiDict
 
-from app.kernel.clock import SHANGHAI
+from app.kernel.clock import local_text
 from app.kernel.extensions import csrf
 from complaints import operations as ops, ratelimit, workflow
 from complaints.deadlines import end_of_day
@@ -65,7 +64,7 @@ def _iso(day):
 
 
 def _utc_iso(moment):
-    return moment.replace(tzinfo=timezone.utc).astimezone(SHANGHAI).isoformat(timespec="seconds")
+    return local_text(moment, "iso") or None
 
 
 def _read_body():

@@ -8,7 +8,7 @@ to be recomputed when the notice is loaded. Pure code: no Flask, no database.
 import functools
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
 
@@ -87,18 +87,6 @@ def compute(calendar, *, received_on, accept_days, reply_days, reply_started_on=
     if extension_days:
         reply_due, extension_provisional = calendar.add_working_days(reply_due, extension_days)
     return Deadlines(accept_due, reply_due, accept_provisional or reply_provisional or extension_provisional)
-
-
-def local_date(moment):
-    """The Beijing date of a naive-UTC (as stored) or aware datetime."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(SHANGHAI).date()
-
-
-def local_text(moment, fmt="%Y-%m-%d %H:%M"):
-    """A stored naive-UTC time as Beijing time text."""
-    return moment.replace(tzinfo=timezone.utc).astimezone(SHANGHAI).strftime(fmt)
 
 
 def end_of_day(day):

@@ -12,7 +12,7 @@ from app.kernel.clock import chinese_date, utcnow
 from app.registry.models import Unit
 from app.kernel.scheme import current_scheme
 from complaints import events, notify, workflow
-from complaints.deadlines import local_date
+from app.kernel.clock import local_date
 from complaints.models import Case, Deduction
 
 UNIT_STAGES = ("reply", "review")

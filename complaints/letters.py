@@ -12,7 +12,7 @@ from app.kernel.links import public_url
 from app.kernel.pdf import render_pdf
 from app.kernel.qr import data_uri, qr_png
 from app.kernel.scheme import current_scheme
-from complaints.deadlines import local_date
+from app.kernel.clock import local_date
 from complaints.workflow import CaseStatus
 
 LETTERS = {

@@ -20,12 +20,12 @@ from app.kernel.clock import utcnow
 from app.registry.models import Role
 from app.kernel.scheme import current_scheme
 from complaints import deductions, events, notify, workflow
-from complaints.deadlines import local_date
+from app.kernel.clock import local_date
 from complaints.holidays import apply_deadlines, work_calendar
 from complaints.models import (CHANNEL_LABELS, DUE_COLUMNS, CallbackRequest, Case, CaseKind, Extension,
                                IdentityView, NoticeItem, Rating, RATING_LABELS)
 from app.kernel.privacy import mask_name, mask_phone
-from app.kernel.text import text_problem
+from app.kernel.text import spreadsheet_safe, text_problem
 
 
 class CaseError(Refusal):
@@ -366,11 +366,5 @@ def export_csv(user):
                case.current_due_on or ""]
         if office:
             row += [mask_name(case.citizen_name), mask_phone(case.citizen_phone)]
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([spreadsheet_safe(str(value)) for value in row])
     return "\ufeff" + out.getvalue()
-
-
-def _cell(value):
-    """Text a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

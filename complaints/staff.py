@@ -13,7 +13,7 @@ from app.kernel.clock import local_today
 from app.kernel.extensions import db
 from app.registry.models import Role, Unit
 from complaints import attachments, letters, operations as ops, workflow
-from complaints.deadlines import local_text
+from app.kernel.clock import local_text
 from complaints.deductions import unit_is_late
 from complaints.forms import (AcceptForm, AssignForm, CloseForm, DeclineForm, ExtensionDecisionForm, ExtensionForm,
                               RecordForm, ReleaseForm, ReplyForm, TransferForm, UnitReplyForm, active_unit)

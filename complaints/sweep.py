@@ -14,7 +14,7 @@ from app.kernel.extensions import db
 from app.kernel.clock import chinese_date, utcnow
 from app.kernel.scheme import current_scheme
 from complaints import deductions, holidays, notify, operations, workflow
-from complaints.deadlines import local_date
+from app.kernel.clock import local_date
 from complaints.models import Case, Rating
 
 

@@ -32,9 +32,8 @@ from scipy.special import pdtrc
 from stats.responses_io import GROUPS, Responses
 
 REASONS = ("duplicate_id", "empty", "repeat_client", "speeder", "burst")  # precedence order
-_NOT_REINSTATABLE = [REASONS.index("duplicate_id"), REASONS.index("empty")]
+NOT_REINSTATABLE = ("duplicate_id", "empty")  # these never count, whatever a statistician says
 _NONFIXED = GROUPS.index("nonfixed")
-BURST_MIN_HOURS = 3  # a window needs this many active hours for its median hour to be a baseline
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def screen_responses(responses: Responses, empty: np.ndarray, params: Mapping, *
         "empty": lambda alive: empty,
         "repeat_client": lambda alive: repeat_clients(responses, alive, params["repeat_client_hours"]),
         "speeder": lambda alive: speeders(responses, alive, params["speeder_ratio"], params["speeder_min_group"]),
-        "burst": lambda alive: bursts(responses, alive, params["burst_alpha"]),
+        "burst": lambda alive: bursts(responses, alive, params["burst_alpha"], params["burst_min_hours"]),
     }
     reason = np.full(len(responses), -1, np.int8)
     for code, name in enumerate(REASONS):
@@ -66,7 +65,7 @@ def screen_responses(responses: Responses, empty: np.ndarray, params: Mapping, *
     reinstated = frozenset(reinstated)
     if reinstated:
         back = np.fromiter(map(reinstated.__contains__, responses.response_id), bool, len(responses))
-        reason[back & ~np.isin(reason, _NOT_REINSTATABLE)] = -1
+        reason[back & ~np.isin(reason, [REASONS.index(name) for name in NOT_REINSTATABLE])] = -1
     return _screening(responses, reason)
 
 
@@ -169,12 +168,12 @@ def speeders(responses: Responses, alive: np.ndarray, ratio: float, min_group: i
     return fast
 
 
-def bursts(responses: Responses, alive: np.ndarray, alpha: float) -> np.ndarray:
+def bursts(responses: Responses, alive: np.ndarray, alpha: float, min_hours: int) -> np.ndarray:
     """True for every response in a window-hour with improbably many responses.
 
     Responses are counted per (window, clock hour of submitted_at). A window's usual rate λ is the
     median of its hourly counts over the hours it was active: a burst occupies few hours, so it cannot
-    move the median, where it would inflate a mean. A window active in fewer than BURST_MIN_HOURS hours
+    move the median, where it would inflate a mean. A window active in fewer than `min_hours` hours
     has no such baseline (the median of two counts is their mean) and is not tested. Each tested
     window-hour's p = P(X ≥ count) for X ~ Poisson(λ), and the family of all tested window-hours is held
     at `alpha` with Holm's step-down correction (never rejects less than Bonferroni). Responses without a
@@ -189,7 +188,7 @@ def bursts(responses: Responses, alive: np.ndarray, alpha: float) -> np.ndarray:
     cells, cell_of_row, counts = np.unique(responses.window[rows] * span + (hour - hour.min()),
                                            return_inverse=True, return_counts=True)
     rate, active_hours = _medians_by_group(cells // span, counts)
-    tested = active_hours >= BURST_MIN_HOURS
+    tested = active_hours >= min_hours
     flagged = np.zeros(len(cells), bool)
     # P(X > count - 1) = P(X ≥ count)
     flagged[tested] = holm_reject(pdtrc(counts[tested] - 1, rate[tested]), alpha)

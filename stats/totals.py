@@ -99,22 +99,33 @@ def _total_row(unit: Mapping, maxima: Mapping[str, float], imported: Mapping[str
             "deduction": deduction, "total": total, "flags": flags, "missing_parts": missing}
 
 
-def _capped_adjustments(adjustments: Iterable[Mapping], known: set[str],
-                        caps: Mapping) -> tuple[defaultdict, defaultdict]:
+def ledger_sums(adjustments: Iterable[Mapping]) -> tuple[defaultdict, defaultdict]:
+    """Uncapped bonus and deduction (both positive) per unit code over the unrevoked ledger lines."""
     bonus, deduction = defaultdict(float), defaultdict(float)
     for entry in adjustments:
         if entry.get("revoked"):
             continue
         code, amount = _text(entry["unit_code"]), float(entry["amount"])
-        if code not in known:
-            raise ValueError(f"加减分记录中的单位代码 {code!r} 不在单位名单中")
         if amount > 0:
             bonus[code] += amount
         else:
             deduction[code] -= amount
+    return bonus, deduction
+
+
+def capped(bonus: float, deduction: float, caps: Mapping) -> tuple[float, float]:
+    """The scheme's caps, applied separately: a unit at the bonus cap still loses its deductions."""
+    return min(bonus, caps["bonus_cap"]), min(deduction, caps["deduction_cap"])
+
+
+def _capped_adjustments(adjustments: Iterable[Mapping], known: set[str],
+                        caps: Mapping) -> tuple[defaultdict, defaultdict]:
+    bonus, deduction = ledger_sums(adjustments)
+    unknown = sorted((set(bonus) | set(deduction)) - known)
+    if unknown:
+        raise ValueError(f"加减分记录中的单位代码 {unknown[0]!r} 不在单位名单中")
     for code in known:
-        bonus[code] = min(bonus[code], caps["bonus_cap"])
-        deduction[code] = min(deduction[code], caps["deduction_cap"])
+        bonus[code], deduction[code] = capped(bonus[code], deduction[code], caps)
     return bonus, deduction
 
 

@@ -23,8 +23,9 @@ from surveys import forms
 from surveys import admin_operations as staff_ops
 from surveys import operations as ops, printing
 from app.kernel.qr import data_uri, qr_png, qr_svg
+from app.kernel.text import spreadsheet_safe
 from surveys.models import (
-    GROUP_LABELS, LEVEL_LABELS, UNKNOWN_LABEL, Campaign, FixedRespondent, Group, Invitation, Questionnaire, Response,
+    GROUP_LABELS, LEVEL_LABELS, Campaign, FixedRespondent, Group, Invitation, Questionnaire, Response,
 )
 
 bp = Blueprint("survey_admin", __name__, url_prefix="/admin/surveys")
@@ -279,9 +280,7 @@ def _links_csv(links):
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(("name", "link"))
     for respondent, link in links:
-        # A leading = + - @ would run as a formula in a spreadsheet.
-        name = f"'{respondent.name}" if respondent.name[:1] in "=+-@" else respondent.name
-        writer.writerow((name, link))
+        writer.writerow((spreadsheet_safe(respondent.name), link))
     return out.getvalue()
 
 

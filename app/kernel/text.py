@@ -33,3 +33,18 @@ def chinese_numeral(n):
         return str(n)
     tens, ones = divmod(n, 10)
     return (("" if tens == 1 else _DIGITS[tens]) + "十" if tens else "") + (_DIGITS[ones] if ones else "")
+
+
+# A spreadsheet runs a cell starting with = + - @ (or a tab or carriage return) as a formula, and skips
+# leading blanks when it decides.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_FORMULA_CONTROLS = ("\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """Text defused for a CSV/XLSX cell with a leading apostrophe; other values as they are."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_CONTROLS) or value.lstrip().startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

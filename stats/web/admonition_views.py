@@ -11,7 +11,7 @@ from stats.web import admonitions, requested_year
 from stats.web.forms import AdmonitionForm, AdmonitionRevokeForm
 from stats.web.models import Admonition
 from stats.web.operations import StatsError
-from stats.web.report import local_time
+from app.kernel.clock import local_text
 
 bp = Blueprint("stats_admonitions", __name__, url_prefix="/stats/admonitions")
 ISSUERS = ("admin",)  # the office issues; statisticians see them in the ledger
@@ -27,7 +27,7 @@ def _form():
 
 
 def _page(form, year, status=200):
-    return render_template("stats/admonitions.html", form=form, year=year, local=local_time,
+    return render_template("stats/admonitions.html", form=form, year=year, local=local_text,
                            rows=admonitions.admonitions_of(year), revoke_form=AdmonitionRevokeForm()), status
 
 

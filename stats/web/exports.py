@@ -15,20 +15,16 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from app.kernel.text import spreadsheet_safe
 from stats.web.report import REASON_LABELS, flat_rows
 
-FORMULA_STARTS = ("=", "+", "-", "@")
-FORMULA_CONTROLS = ("\t", "\r")  # a cell that starts with one of these is a formula in some programs
 
 
 def neutralise(value):
     """Text safe for a spreadsheet cell: cleaned of control characters, then defused; other values as is."""
     if not isinstance(value, str):
         return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if text.startswith(FORMULA_CONTROLS) or text.lstrip().startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+    return spreadsheet_safe(ILLEGAL_CHARACTERS_RE.sub("", value))
 
 
 def _cells(row):

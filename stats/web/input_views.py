@@ -20,7 +20,9 @@ from stats.web import operations as ops
 from stats.web.forms import AdjustmentForm, ButtonForm, PartsImportForm, ReinstateForm, RevokeForm
 from stats.web.inputs import ledger_rows, parts_rows
 from stats.web.models import ORIGIN_LABELS, Adjustment, PartScore, Reinstatement
-from stats.web.report import REASON_LABELS, local_time
+from app.kernel.clock import local_text
+from stats.screening import NOT_REINSTATABLE
+from stats.web.report import REASON_LABELS
 from stats.web.runs import latest_run
 from surveys.models import CHANNEL_LABELS, GROUP_LABELS, Response
 
@@ -33,7 +35,7 @@ STRAIGHTLINE_LABEL = "直线作答（各题同一等级，仍计分）"
 
 @bp.context_processor
 def _helpers():
-    return {"local": local_time}
+    return {"local": local_text}
 
 
 # --- Parts ---------------------------------------------------------------------------------------
@@ -161,7 +163,7 @@ def screening():
         pages=max(1, -(-len(entries) // PAGE_SIZE)), reason=reason, unit=unit, details=_response_details(shown),
         reinstated=reinstated, form=ReinstateForm(), reason_labels=REASON_LABELS, group_labels=GROUP_LABELS,
         straightline_count=sum(map(len, straightline.values())), straightline_label=STRAIGHTLINE_LABEL,
-        channel_labels=CHANNEL_LABELS, not_reinstatable=ops.NOT_REINSTATABLE,
+        channel_labels=CHANNEL_LABELS, not_reinstatable=NOT_REINSTATABLE,
         units=db.session.execute(sa.select(Unit.code, Unit.name).where(Unit.active).order_by(Unit.code)).all())
 
 

@@ -2,7 +2,6 @@
 reinstated responses. Operations flush; the request boundary commits."""
 import csv
 import io
-from collections import defaultdict
 
 import sqlalchemy as sa
 
@@ -10,14 +9,14 @@ from app.kernel.extensions import db
 from app.kernel.clock import utcnow
 from app.kernel.refusals import Refusal
 from app.registry.models import Unit
-from stats.totals import validate_parts
+from stats.screening import NOT_REINSTATABLE
+from stats.totals import capped, ledger_sums, validate_parts
 from stats.web.inputs import registry_units
 from stats.web.models import Adjustment, Origin, PartScore, Reinstatement
 from stats.web.signals import overdue_deductions_wanted
 from surveys.models import Campaign, Response
 
 PARTS_REQUIRED = ("unit_code", "part", "points")  # source and note may be left out
-NOT_REINSTATABLE = ("duplicate_id", "empty")  # see stats.screening: these never count
 
 
 class StatsError(Refusal):
@@ -126,17 +125,15 @@ def revoke_adjustment(line, user, reason):
 def ledger_totals(lines, caps):
     """{unit_code: {"bonus", "deduction", "bonus_capped", "deduction_capped"}} over unrevoked lines.
 
-    The same caps as stats.totals.combine_totals (bonus and deduction capped separately), for display.
+    The same caps as stats.totals.combine_totals, for display.
     """
-    sums = defaultdict(lambda: {"bonus": 0.0, "deduction": 0.0})
-    for line in lines:
-        if not line["revoked"]:
-            key = "bonus" if line["amount"] > 0 else "deduction"
-            sums[line["unit_code"]][key] += abs(line["amount"])
-    for values in sums.values():
-        values["bonus_capped"] = min(values["bonus"], caps["bonus_cap"])
-        values["deduction_capped"] = min(values["deduction"], caps["deduction_cap"])
-    return dict(sums)
+    bonus, deduction = ledger_sums(lines)
+    totals = {}
+    for code in set(bonus) | set(deduction):
+        bonus_capped, deduction_capped = capped(bonus[code], deduction[code], caps)
+        totals[code] = {"bonus": bonus[code], "deduction": deduction[code],
+                        "bonus_capped": bonus_capped, "deduction_capped": deduction_capped}
+    return totals
 
 
 def overdue_ref(deduction):

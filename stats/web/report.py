@@ -2,9 +2,7 @@
 
 Pages, exports and PDF notices all read a run through these functions, so they always agree.
 """
-from datetime import UTC
 
-from app.kernel.clock import SHANGHAI
 from surveys.models import GROUP_LABELS
 
 REASON_LABELS = {
@@ -30,11 +28,6 @@ STATUS_LABELS = {"draft": "草稿", "published": "已发布"}
 INPUT_LABELS = {"units": "单位名单", "responses": "答卷", "parts": "考核项目分值", "adjustments": "加减分台账",
                 "reinstatements": "恢复计分的答卷", "scheme": "考核方案"}
 GROUPS = tuple(GROUP_LABELS.items())  # (code, label) for fixed, nonfixed
-
-
-def local_time(moment):
-    """A stored naive-UTC time as Beijing wall-clock text."""
-    return moment.replace(tzinfo=UTC).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def part_label(results, part):

@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from app.registry.auth import role_required
 from app.kernel.extensions import db
-from app.kernel.clock import local_today
+from app.kernel.clock import local_text, local_today
 from app.kernel.scheme import current_scheme
 from stats.web import STAFF, charts, exports, report, requested_year, unit_reports
 from stats.web.forms import IssueNoticeForm, PublishForm, RunForm
@@ -42,7 +42,7 @@ MIME = {"csv": "text/csv", "json": "application/json",
 
 @bp.context_processor
 def _helpers():
-    return {"local": report.local_time}
+    return {"local": local_text}
 
 
 def _run(run_id):

@@ -13,7 +13,7 @@ from app.kernel.clock import local_today
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
 from complaints import operations as ops
-from complaints.deadlines import local_date
+from app.kernel.clock import local_date
 from complaints.models import CallbackRequest, Case, CaseEvent, OutboxMessage
 from complaints.sweep import sweep
 from surveys.models import Response

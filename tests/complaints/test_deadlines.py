@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from app.kernel.extensions import db
 from complaints import holidays, operations as ops
-from complaints.deadlines import NoticeError, WorkCalendar, compute, end_of_day, local_date, parse_notice
+from complaints.deadlines import NoticeError, WorkCalendar, compute, end_of_day, parse_notice
+from app.kernel.clock import local_date
 from complaints.models import CaseEvent
 from tests.conftest import csrf_from
 
