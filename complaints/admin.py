@@ -1,6 +1,6 @@
 """Admin pages for cases: pending extensions, overdue deductions, holiday notices, the outbox."""
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.registry.auth import role_required
@@ -10,7 +10,7 @@ from complaints import deductions, holidays, notify, workflow
 from app.kernel.clock import local_text
 from complaints.deadlines import NoticeError, package_knows
 from complaints.forms import CalendarForm, RevokeForm
-from complaints.models import Case, Deduction, Extension, OutboxMessage
+from complaints.models import DELIVERY_LABELS, Case, Deduction, Extension, OutboxMessage
 from app.kernel.privacy import mask_phone
 
 bp = Blueprint("case_admin", __name__, url_prefix="/admin/cases")
@@ -84,5 +84,15 @@ def calendar():
 @role_required("admin")
 def outbox():
     stmt = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
+    only_logs = current_app.config["NOTIFY_BACKEND"] == "complaints.notify.LoggingBackend"
     return render_template("complaints/outbox.html", messages=db.session.scalars(stmt).all(), mask_phone=mask_phone,
-                           local=local_text, shown_body=notify.shown_body)
+                           local=local_text, shown_body=notify.shown_body, labels=DELIVERY_LABELS,
+                           only_logs=only_logs)
+
+
+@bp.route("/outbox/<int(max=2147483647):message_id>/retry", methods=["POST"])
+@role_required("admin")
+def retry(message_id):
+    notify.retry(db.get_or_404(OutboxMessage, message_id))
+    flash("该通知已重新排队，下次定时任务时发送。", "success")
+    return redirect(url_for("case_admin.outbox"))

@@ -6,6 +6,7 @@ malformed or deeply nested), a wrong content type or a field with text the
 database cannot store is a 400 with a message, never a 500; a body over 64 KB,
 with or without a Content-Length, is a 413.
 """
+import hmac
 import json
 import os
 
@@ -14,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.kernel.clock import local_text
 from app.kernel.extensions import csrf
-from complaints import operations as ops, ratelimit, workflow
+from complaints import notify, operations as ops, ratelimit, sms, workflow
 from complaints.deadlines import end_of_day
 from complaints.forms import CaseFieldsForm
 from app.kernel.text import text_problem
@@ -132,6 +133,21 @@ def case_status(number):
         "expected_datetime": _iso(case.reply_due_on) if case.stage in ("accept", "reply", "review") else None,
         "provisional": case.deadlines_provisional,
     }
+
+
+@bp.route("/sms/receipts/<token>", methods=["POST"])
+def sms_receipt(token):
+    """The SMS gateway's delivery report (JSON or form fields, named by SMS_RECEIPT); the token in the
+    path is the shared secret SMS_RECEIPT_TOKEN. Unknown references are acknowledged and ignored."""
+    expected = current_app.config.get("SMS_RECEIPT_TOKEN")
+    if not expected or not hmac.compare_digest(token.encode(), str(expected).encode()):
+        return _error("未找到", 404)
+    payload = _parse(_read_body()) if request.mimetype == "application/json" else request.form
+    receipt = sms.read_receipt(payload) if hasattr(payload, "get") else None
+    if receipt is None:
+        return _error("回执须含短信编号和状态", 400)
+    message = notify.record_receipt(*receipt)
+    return {"recorded": message is not None}
 
 
 @bp.route("/openapi.json")

@@ -26,8 +26,9 @@ def sweep_command(now_text):
             now = now.astimezone(timezone.utc).replace(tzinfo=None)
     counts = sweep(now)
     db.session.commit()
-    click.echo("重新计算期限 {recomputed}，扣分 {deductions}，到期提醒 {reminders}，效能办超期提醒 {office_overdue},"
-               "超时默认办结 {closed}，冲突留待下次 {conflicts}，差评回访立件 {callbacks}，发送通知 {sent}".format(**counts))
+    click.echo("重新计算期限 {recomputed}，扣分 {deductions}，到期提醒 {reminders}，效能办超期提醒 {office_overdue}，"
+               "超时默认办结 {closed}，冲突留待下次 {conflicts}，差评回访立件 {callbacks}，"
+               "通知已发送 {sent}，仅记录未外发 {logged}，发送失败 {failed}，待重试 {retry}".format(**counts))
 
 
 @bp.cli.command("load-holidays")

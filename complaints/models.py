@@ -284,6 +284,24 @@ class CallbackRequest(db.Model):
     unit: so.Mapped[Unit] = so.relationship()
 
 
+class DeliveryStatus(enum.StrEnum):
+    """What became of a notice: only a gateway's acceptance counts as sent; the log back end only records."""
+
+    pending = "pending"  # waiting for the sweep (again, after a failure that may pass)
+    logged = "logged"  # written to the application log: nobody received it
+    sent = "sent"  # accepted by the SMS gateway, which gave its reference
+    delivered = "delivered"  # the gateway reported the handset received it
+    undelivered = "undelivered"  # the gateway reported it could not reach the handset
+    failed = "failed"  # refused by the gateway, or still failing after the last attempt
+
+
+DELIVERY_LABELS = {DeliveryStatus.pending: "待发送", DeliveryStatus.logged: "已记录（未外发）",
+                   DeliveryStatus.sent: "已发送", DeliveryStatus.delivered: "已送达",
+                   DeliveryStatus.undelivered: "未送达", DeliveryStatus.failed: "发送失败"}
+# A notice that left through a back end (and has a time it did so).
+DONE_STATUSES = (DeliveryStatus.logged, DeliveryStatus.sent, DeliveryStatus.delivered, DeliveryStatus.undelivered)
+
+
 class OutboxMessage(db.Model):
     """A notice to a citizen, a unit or the office, kept with its text; a back end sends it later."""
 
@@ -292,6 +310,10 @@ class OutboxMessage(db.Model):
         sa.CheckConstraint("audience IN ('citizen', 'unit', 'office')", name="audience_known"),
         sa.CheckConstraint("audience <> 'citizen' OR phone IS NOT NULL", name="citizen_has_phone"),
         sa.CheckConstraint("audience <> 'unit' OR unit_id IS NOT NULL", name="unit_has_unit"),
+        sa.CheckConstraint(_in("status", list(DeliveryStatus)), name="status_known"),
+        sa.CheckConstraint(f"({_in('status', DONE_STATUSES)}) = (sent_at IS NOT NULL)", name="sent_when_done"),
+        sa.CheckConstraint("status NOT IN ('sent', 'delivered', 'undelivered') OR reference <> ''",
+                           name="sent_has_reference"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -307,6 +329,12 @@ class OutboxMessage(db.Model):
     sent_at: so.Mapped[datetime | None]
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     last_error: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    #: a DeliveryStatus: pending until a back end took the notice; logged is not sent
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default=DeliveryStatus.pending, index=True)
+    #: the SMS gateway's id for the message, to match its delivery report ('' until a gateway accepted it)
+    reference: so.Mapped[str] = so.mapped_column(sa.String(64), default="", index=True)
+    #: when the gateway reported delivery or non-delivery (naive UTC); None before a report
+    reported_at: so.Mapped[datetime | None]
 
     unit: so.Mapped[Unit | None] = so.relationship()
     case: so.Mapped[Case | None] = so.relationship()

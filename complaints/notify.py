@@ -1,7 +1,9 @@
 """Notifications: written to the outbox table with their text; a pluggable back end sends them.
 
 The back end is a dotted path in config NOTIFY_BACKEND (default: the logging
-back end below). Notices to a unit are built only from the case number, kind
+back end below, which only records; complaints.sms.GatewayBackend really sends).
+Its send(message) returns "logged", or ("sent", the gateway's reference), or raises;
+each message keeps its DeliveryStatus. Notices to a unit are built only from the case number, kind
 and dates, so a complainant's identity can never reach the unit complained about.
 A callback case's first notice carries its query code (the citizen saw no
 receipt); the code is masked wherever a notice is shown or logged here.
@@ -16,10 +18,15 @@ from werkzeug.utils import import_string
 from app.kernel.extensions import db
 from app.kernel.links import public_url
 from app.kernel.clock import chinese_date, utcnow
-from complaints.models import OutboxMessage
 from app.kernel.privacy import mask_phone
+from app.kernel.refusals import Refusal
+from complaints.models import DeliveryStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
+
+
+class NotifyError(Refusal):
+    """An outbox action that does not fit the message's state."""
 
 TEMPLATES = {
     "received": "【效能投诉】您的{kind}已收到，编号{number}，将于{accept_due}前决定是否受理。",
@@ -82,32 +89,68 @@ def _queue(case, audience, topic, phone=None, unit_id=None, dedupe_key=None, now
 
 
 class LoggingBackend:
-    """Writes each notice to the application log instead of sending it."""
+    """Writes each notice to the application log instead of sending it: the outbox says 已记录, not 已发送."""
 
     def send(self, message):
         target = {"citizen": f"手机 {mask_phone(message.phone)}", "unit": f"单位 {message.unit_id}",
                   "office": "效能办"}[message.audience]
         log.info("notice to %s: %s", target, shown_body(message))
+        return DeliveryStatus.logged
 
 
 def backend():
     return import_string(current_app.config["NOTIFY_BACKEND"])()
 
 
+def _outcome(result, message):
+    """A back end's answer as (status, reference): "logged", ("sent", reference), or None for sent."""
+    if result is None:
+        return DeliveryStatus.sent, str(message.id)
+    status, reference = (result, "") if isinstance(result, str) else result
+    return DeliveryStatus(status), reference or (str(message.id) if status != DeliveryStatus.logged else "")
+
+
 def deliver_pending(limit=500, now=None):
-    """Send unsent messages through the back end; a failure is kept for the next run."""
-    sender = backend()
-    stmt = (sa.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < 5)
+    """Hand pending messages to the back end; a failure is tried again by the next sweep until the
+    configured number of attempts, a refusal the gateway calls final is not. Returns counts per outcome."""
+    sender, most = backend(), current_app.config["NOTIFY_MAX_ATTEMPTS"]
+    stmt = (sa.select(OutboxMessage).where(OutboxMessage.status == DeliveryStatus.pending)
             .order_by(OutboxMessage.id).limit(limit))
-    sent = 0
+    counts = {"sent": 0, "logged": 0, "failed": 0, "retry": 0}
     for message in db.session.scalars(stmt).all():
         message.attempts += 1
         try:
-            sender.send(message)
-        except Exception as error:  # noqa: BLE001 — any back-end failure is recorded and retried later
-            message.last_error = str(error)[:300]
+            status, reference = _outcome(sender.send(message), message)
+        except Exception as error:  # noqa: BLE001 — any back-end failure is recorded, then retried or given up
+            message.last_error = str(getattr(error, "message", error))[:300]
+            if getattr(error, "final", False) or message.attempts >= most:
+                message.status = DeliveryStatus.failed
+                counts["failed"] += 1
+            else:
+                counts["retry"] += 1
             continue
-        message.sent_at = now or utcnow()
-        sent += 1
+        message.status, message.reference, message.sent_at = status, reference, now or utcnow()
+        counts["logged" if status == DeliveryStatus.logged else "sent"] += 1
     db.session.flush()
-    return sent
+    return counts
+
+
+def retry(message):
+    """Put a failed message back in the queue with a fresh count of attempts (the office asked)."""
+    if message.status != DeliveryStatus.failed:
+        raise NotifyError("只有发送失败的通知可以重新发送", status=409)
+    message.status, message.attempts = DeliveryStatus.pending, 0
+    db.session.flush()
+
+
+def record_receipt(reference, delivered, now=None):
+    """The gateway's delivery report for the message it knows as `reference`; returns the message, or
+    None if no sent message has that reference (a report twice, or for another system, changes nothing)."""
+    message = db.session.scalar(sa.select(OutboxMessage).where(
+        OutboxMessage.reference == reference, OutboxMessage.status == DeliveryStatus.sent))
+    if message is None:
+        return None
+    message.status = DeliveryStatus.delivered if delivered else DeliveryStatus.undelivered
+    message.reported_at = now or utcnow()
+    db.session.flush()
+    return message

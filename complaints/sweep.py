@@ -25,7 +25,7 @@ def sweep(now=None):
     calendar = holidays.work_calendar()
     days_before = current_scheme()["cases"]["reminder_days_before"]
     counts = {"recomputed": holidays.recompute_known_years(calendar, now), "deductions": 0, "reminders": 0,
-              "office_overdue": 0, "closed": 0, "conflicts": 0, "sent": 0}
+              "office_overdue": 0, "closed": 0, "conflicts": 0}
     stmt = sa.select(Case).where(Case.status.in_(workflow.OPEN_STATUSES)).order_by(Case.id)
     for case in db.session.scalars(stmt).all():
         try:
@@ -39,7 +39,7 @@ def sweep(now=None):
     db.session.flush()
     # After the case loop: a new callback case is due tomorrow, its reminder belongs to the next run.
     counts["callbacks"] = operations.open_pending_callbacks(now)
-    counts["sent"] = notify.deliver_pending(now=now)
+    counts.update(notify.deliver_pending(now=now))
     return counts
 
 

@@ -16,7 +16,17 @@ DEFAULTS = {
     "PROXY_HOPS": 0,
     "PASSWORD_HASH_METHOD": "scrypt",
     # Sends the outbox's SMS and e-mail notices: a dotted path to a class with send(message).
+    # The default only logs (the outbox says 已记录); "complaints.sms.GatewayBackend" sends SMS through the
+    # HTTP gateway at SMS_GATEWAY_URL with SMS_GATEWAY_KEY, its request described by SMS_REQUEST (README).
     "NOTIFY_BACKEND": "complaints.notify.LoggingBackend",
+    # Each sweep tries a pending notice once; after this many failures it is given up (发送失败).
+    "NOTIFY_MAX_ATTEMPTS": 5,
+    "SMS_GATEWAY_URL": None,
+    "SMS_GATEWAY_KEY": None,
+    "SMS_REQUEST": None,
+    # Delivery reports: the gateway posts to /api/v1/sms/receipts/<SMS_RECEIPT_TOKEN>; None turns that off.
+    "SMS_RECEIPT_TOKEN": None,
+    "SMS_RECEIPT": {"reference": "id", "status": "status", "delivered": ["delivered", "DELIVRD", "0"]},
     # The app's root as the public reaches it (https://xn.example.gov.cn), for printed QR codes and
     # invitation links; None uses the request's host, which behind a proxy may be an internal name.
     "PUBLIC_BASE_URL": None,

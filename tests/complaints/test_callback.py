@@ -233,5 +233,5 @@ def test_sweep_command_reports_the_callbacks_it_opened(client, survey_window, ru
     later = (utcnow() + timedelta(hours=1)).isoformat()
     result = runner.invoke(args=["cases", "sweep", "--now", later])
     assert result.exit_code == 0, result.output
-    assert "差评回访立件 1" in result.output and "发送通知 1" in result.output
+    assert "差评回访立件 1" in result.output and "仅记录未外发 1" in result.output and "通知已发送 0" in result.output
     assert "差评回访立件 0" in runner.invoke(args=["cases", "sweep", "--now", later]).output
