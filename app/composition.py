@@ -1,6 +1,7 @@
 """The one place that knows every domain: blueprints, commands and the signals between domains."""
 from app import cli, site
 from app.documents import blueprints as document_blueprints
+from app.kernel import headers
 from app.kernel.clock import chinese_date
 from app.kernel.text import chinese_numeral
 from app.kernel.links import public_base_missing
@@ -11,11 +12,15 @@ from surveys import signals as survey_signals
 from surveys.admin_views import bp as survey_admin_bp
 from surveys.views import bp as surveys_bp
 
+# Path prefixes of the staff side (sign-in included); everything else is a citizen's page.
+STAFF_PATHS = ("/staff", "/admin", "/stats", "/auth")
+
 
 def wire(app):
     for blueprint in (site.bp, auth.bp, registry_views.bp, registry_api.bp, surveys_bp, survey_admin_bp,
                       *case_blueprints(), *stats_blueprints(), *document_blueprints()):
         app.register_blueprint(blueprint)
+    headers.init_app(app, staff_paths=STAFF_PATHS)
     app.context_processor(lambda: {"public_base_missing": public_base_missing()})
     app.add_template_filter(chinese_date, "cn_date")
     app.add_template_filter(chinese_numeral, "cn_numeral")

@@ -310,14 +310,14 @@ def _download_as(window, extension, prefix="qr", disposition="attachment"):
 @bp.route("/windows/<code>/poster")
 @role_required("admin")
 def window_poster(code):
-    return render_template("pdf/poster.html", screen=True, **printing.poster_context(_window(code)))
+    return render_template("surveys/admin/poster.html", **printing.poster_context(_window(code)))
 
 
 @bp.route("/windows/<code>/poster.pdf")
 @role_required("admin")
 def window_poster_pdf(code):
     window = _window(code)
-    pdf = render_pdf("pdf/poster.html", screen=False, **printing.poster_context(window))
+    pdf = render_pdf("pdf/poster.html", **printing.poster_context(window))
     return pdf, 200, {"Content-Type": "application/pdf", **_download_as(window, "pdf", "poster", "inline")}
 
 

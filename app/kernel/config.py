@@ -14,6 +14,11 @@ DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     # Forwarded-for headers are trusted only behind a known proxy (count of hops).
     "PROXY_HOPS": 0,
+    # Strict-Transport-Security on HTTPS responses: browsers then refuse plain HTTP to this host.
+    "HSTS_SECONDS": 365 * 24 * 3600,
+    # Flask-WTF's HTTPS check wants a same-site Referer on every protected POST, but citizen pages
+    # send none (Referrer-Policy: no-referrer); the token and SameSite=Lax cookies stop cross-site posts.
+    "WTF_CSRF_SSL_STRICT": False,
     "PASSWORD_HASH_METHOD": "scrypt",
     # Sends the outbox's SMS and e-mail notices: a dotted path to a class with send(message).
     # The default only logs (the outbox says 已记录); "complaints.sms.GatewayBackend" sends SMS through the

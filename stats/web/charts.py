@@ -49,7 +49,7 @@ def _frame(rows, ticks, x_of, unit, title, draw_row):
         body.extend(draw_row(row, y + 12, y + 22))
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{bottom + 18}" role="img" '
-        f'style="max-width:560px" font-family=\'{FONT}\' font-size="12"><title>{escape(title)}</title>'
+        f'font-family=\'{FONT}\' font-size="12"><title>{escape(title)}</title>'
         f'{"".join(body)}</svg>')
 
 
