@@ -30,7 +30,8 @@ def init_app(app, staff_paths):
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers["Content-Security-Policy"] = _policy(response.mimetype)
+        # A view may have set a stricter policy of its own (attachments: sandbox, nothing loads).
+        headers.setdefault("Content-Security-Policy", _policy(response.mimetype))
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         # Citizen pages carry case numbers and invitation tokens in their addresses: never sent on.

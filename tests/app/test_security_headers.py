@@ -1,9 +1,13 @@
 """Security headers on every response (issue 8, failure 7): pages get a policy without inline script or
 style, every response refuses framing and type sniffing, citizen pages send no Referer, HTTPS gets HSTS."""
+import io
+
 import pytest
+from PIL import Image
 
 from app import create_app
 from app.kernel.headers import OTHER_POLICY, PAGE_POLICY, PDF_POLICY
+from complaints import attachments, operations as case_ops
 from tests.conftest import TEST_CONFIG, csrf_from
 
 
@@ -123,3 +127,17 @@ def test_a_citizen_form_posts_over_https_without_a_referer(app):
     forged = client.post("/cases/lookup", base_url="https://localhost",
                          data={"csrf_token": "forged", "number": "20260101001", "code": "ABCDEFGH"})
     assert forged.status_code == 400  # the token is still checked
+
+
+def test_a_views_stricter_policy_is_kept(client, login, make):
+    """A citizen's attachment stays sandboxed when staff download it: the hook does not loosen it."""
+    case, _code = case_ops.create_case(kind="complaint", unit=make.unit(), description="附件测试", anonymous=True)
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(picture, "PNG")
+    attachments.store(case, [attachments.Upload("照片.png", "image/png", picture.getvalue())])
+    login("admin")
+    response = client.get(f"/staff/cases/{case.number}/attachments/{case.attachments[0].id}")
+    response.close()
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert response.headers["X-Frame-Options"] == "DENY"
