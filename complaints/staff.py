@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.registry.forms import unit_choices
 from app.registry.auth import role_required
 from app.kernel.clock import local_today
 from app.kernel.extensions import db
@@ -79,18 +80,13 @@ def available_actions(case, user):
     return [name for name in names if name not in skip]
 
 
-def _unit_choices():
-    units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.category, Unit.code))
-    return [("", "请选择")] + [(u.code, u.name) for u in units]
-
-
 def _forms(case, user, failed=None):
     forms = {}
     for name in available_actions(case, user):
         form = failed[1] if failed and failed[0] == name else ACTIONS[name][0](formdata=None, prefix=name)
         form.version.data = str(case.version)
         if hasattr(form, "unit_code"):
-            form.unit_code.choices = _unit_choices()
+            form.unit_code.choices = unit_choices(blank="请选择")
             if name == "assign" and not form.unit_code.data:
                 form.unit_code.data = case.unit.code
         if name == "reply" and not form.text.data:
@@ -208,7 +204,7 @@ def act(number, action):
         abort(403)
     form = form_class(prefix=action)  # prefixed: several action forms share the case page
     if hasattr(form, "unit_code"):
-        form.unit_code.choices = _unit_choices()
+        form.unit_code.choices = unit_choices(blank="请选择")
     if not form.validate():
         notice = form.version.errors[0] if form.version.errors else "请检查填写的内容。"
         return _render_case(case, (action, form), 400, notice)

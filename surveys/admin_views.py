@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 from wtforms import SelectChoice
 
+from app.registry.forms import unit_choices
 from app.registry.auth import role_required
 from app.kernel.clock import local_today
 from app.kernel.extensions import db
@@ -386,10 +387,9 @@ def _paper_target(notice=None, status=200):
     if request.method == "POST" and status == 200:
         abort(400)
     form = forms.PaperEntryTarget(request.args, meta={"csrf": False})
-    units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.category, Unit.code)).all()
     windows = db.session.scalars(sa.select(Window).join(Unit).where(Unit.active, Window.active)
                                  .order_by(Unit.category, Unit.code, Window.code)).all()
-    form.unit.choices = [SelectChoice(u.code, f"{u.code} {u.name}") for u in units]
+    form.unit.choices = unit_choices()
     form.window.choices = [SelectChoice("", "（不指定窗口）")] + [
         SelectChoice(w.code, f"{w.code} {w.name}", optgroup=w.unit.name) for w in windows
     ]

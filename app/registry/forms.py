@@ -3,8 +3,17 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+import sqlalchemy as sa
+
+from app.kernel.extensions import db
 from app.kernel.forms import CheckedForm
-from app.registry.models import ROLE_LABELS
+from app.registry.models import ROLE_LABELS, Unit
+
+
+def unit_choices(blank=None):
+    """The active units as select choices, "A101 省发展改革委", by category; `blank` labels an empty first choice."""
+    units = db.session.execute(sa.select(Unit.code, Unit.name).where(Unit.active).order_by(Unit.category, Unit.code))
+    return ([SelectChoice("", blank)] if blank else []) + [SelectChoice(code, f"{code} {name}") for code, name in units]
 
 
 # Codes end up in URLs (/s/<window code>) and file names: keep them to plain characters.

@@ -10,16 +10,11 @@ from app.registry import operations
 from app.registry.auth import role_required
 from app.kernel.refusals import Refusal
 from app.kernel.extensions import db
-from app.registry.forms import UnitForm, UnitsUploadForm, UserForm, WindowForm
+from app.registry.forms import UnitForm, UnitsUploadForm, UserForm, WindowForm, unit_choices
 from app.registry.models import ROLE_LABELS, Unit, User, Window
 from app.kernel.scheme import category_names, current_scheme
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-def _unit_choices():
-    units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.category, Unit.code))
-    return [SelectChoice("", "（无）")] + [SelectChoice(u.code, f"{u.code} {u.name}") for u in units]
-
 
 def _refuse(template, status, message, **context):
     flash(message, "error")
@@ -135,7 +130,7 @@ def users():
 @role_required("admin")
 def user_new():
     form = UserForm()
-    form.unit.choices = _unit_choices()
+    form.unit.choices = unit_choices(blank="（无）")
     if not form.is_submitted():
         return render_template("registry/user_form.html", form=form)
     if not form.validate():

@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from app.registry.forms import unit_choices
 from app.kernel.extensions import db
 from app.registry.auth import role_required
 from app.registry.models import Unit
@@ -19,8 +20,7 @@ ISSUERS = ("admin",)  # the office issues; statisticians see them in the ledger
 
 def _form():
     form = AdmonitionForm()
-    form.unit_code.choices = [SelectChoice(u.code, f"{u.code} {u.name}") for u in
-                              db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.code))]
+    form.unit_code.choices = unit_choices()
     form.level.choices = [SelectChoice(code, f"{level['label']}（扣{level['points']}分）")
                           for code, level in admonitions.levels().items()]
     return form

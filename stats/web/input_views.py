@@ -9,8 +9,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from wtforms import SelectChoice
 
+from app.registry.forms import unit_choices
 from app.registry.auth import role_required
 from app.kernel.extensions import db
 from app.registry.models import Unit, Window
@@ -74,17 +74,12 @@ def _parts_listing(year):
 
 # --- Adjustment ledger ---------------------------------------------------------------------------
 
-def _unit_choices():
-    units = db.session.execute(sa.select(Unit.code, Unit.name).where(Unit.active).order_by(Unit.code))
-    return [SelectChoice("", "请选择")] + [SelectChoice(code, f"{name}({code})") for code, name in units]
-
-
 @bp.route("/adjustments")
 @role_required(*STAFF)
 def adjustments():
     year = requested_year()
     form = AdjustmentForm(year=str(year))
-    form.unit.choices = _unit_choices()
+    form.unit.choices = unit_choices(blank="请选择")
     return _ledger_page(year, form)
 
 
@@ -114,7 +109,7 @@ def _ledger_page(year, form, status=200):
 @role_required(*STAFF)
 def adjustment_new():
     form = AdjustmentForm()
-    form.unit.choices = _unit_choices()
+    form.unit.choices = unit_choices(blank="请选择")
     year = requested_year(int(form.year.data) if (form.year.data or "").isdigit() else None)
     if not form.validate_on_submit():
         return _ledger_page(year, form, 400)
