@@ -11,7 +11,7 @@ from app.kernel.extensions import db
 from app.kernel.forms import PHONE_INVALID, CheckedForm
 from app.registry.models import Unit, Window
 from app.kernel.scheme import current_scheme
-from complaints.models import CHANNEL_LABELS, CITIZEN_KINDS, KIND_LABELS, RATING_LABELS, Channel
+from complaints.models import CASE_CHANNEL_LABELS, CITIZEN_KINDS, KIND_LABELS, RATING_LABELS, CaseChannel
 from app.kernel.privacy import normalise_phone
 
 KIND_CHOICES = [SelectChoice(str(kind), KIND_LABELS[kind]) for kind in CITIZEN_KINDS]
@@ -95,7 +95,7 @@ class RecordForm(CaseFieldsForm):
     """首问登记: a case taken by phone or in person, recorded by the officer who received it."""
 
     channel = RadioField("渠道", default="phone", choices=[
-        SelectChoice(str(c), CHANNEL_LABELS[c]) for c in (Channel.phone, Channel.walk_in)])
+        SelectChoice(str(c), CASE_CHANNEL_LABELS[c]) for c in (CaseChannel.phone, CaseChannel.walk_in)])
     answer_given = TextAreaField("已告知来电来访人的内容", validators=[Optional(), Length(max=2000)])
     notice_items = FieldList(FormField(NoticeItemForm), min_entries=3, max_entries=10)
 

@@ -28,7 +28,7 @@ KIND_LABELS = {
 CITIZEN_KINDS = (CaseKind.complaint, CaseKind.inquiry, CaseKind.suggestion, CaseKind.report)
 
 
-class Channel(enum.StrEnum):
+class CaseChannel(enum.StrEnum):
     web = "web"
     phone = "phone"
     walk_in = "walk_in"
@@ -36,8 +36,8 @@ class Channel(enum.StrEnum):
     survey = "survey"
 
 
-CHANNEL_LABELS = {Channel.web: "网上", Channel.phone: "电话", Channel.walk_in: "来访",
-                  Channel.api: "接口", Channel.survey: "测评差评"}
+CASE_CHANNEL_LABELS = {CaseChannel.web: "网上", CaseChannel.phone: "电话", CaseChannel.walk_in: "来访",
+                  CaseChannel.api: "接口", CaseChannel.survey: "测评差评"}
 
 
 class Rating(enum.StrEnum):
@@ -66,7 +66,7 @@ class Case(db.Model):
     __table_args__ = (
         sa.CheckConstraint(_in("status", workflow.STATUSES), name="status_known"),
         sa.CheckConstraint(_in("kind", list(CaseKind)), name="kind_known"),
-        sa.CheckConstraint(_in("channel", list(Channel)), name="channel_known"),
+        sa.CheckConstraint(_in("channel", list(CaseChannel)), name="channel_known"),
         sa.CheckConstraint("rating IS NULL OR " + _in("rating", list(Rating)), name="rating_known"),
         sa.CheckConstraint("anonymous OR citizen_phone IS NOT NULL", name="named_has_phone"),
         sa.CheckConstraint("NOT anonymous OR (citizen_phone IS NULL AND citizen_name IS NULL)",

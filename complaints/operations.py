@@ -22,7 +22,7 @@ from app.kernel.scheme import current_scheme
 from complaints import deductions, events, notify, workflow
 from app.kernel.clock import local_date
 from complaints.holidays import apply_deadlines, work_calendar
-from complaints.models import (CHANNEL_LABELS, DUE_COLUMNS, CallbackRequest, Case, CaseKind, Extension,
+from complaints.models import (CASE_CHANNEL_LABELS, DUE_COLUMNS, CallbackRequest, Case, CaseKind, Extension,
                                IdentityView, NoticeItem, Rating, RATING_LABELS)
 from app.kernel.privacy import mask_name, mask_phone
 from app.kernel.text import spreadsheet_safe, text_problem
@@ -78,7 +78,7 @@ def create_case(*, kind, unit, description, window=None, name=None, phone=None, 
     apply_deadlines(case, work_calendar())
     db.session.add(case)
     db.session.flush()
-    events.record(case, "create", None, "received", actor=first_receiver, note=f"渠道：{CHANNEL_LABELS[channel]}",
+    events.record(case, "create", None, "received", actor=first_receiver, note=f"渠道：{CASE_CHANNEL_LABELS[channel]}",
                   now=now, label=None if first_receiver else ("系统" if channel == "survey" else "市民"))
     case.notice_items = [NoticeItem(position=i, material=m.strip(), basis=b.strip())
                          for i, (m, b) in enumerate(notice_items)]
@@ -361,7 +361,7 @@ def export_csv(user):
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS + (["姓名", "手机号"] if office else []))
     for case in db.session.scalars(visible_cases(user).order_by(*queue_order())):
-        row = [case.number, case.kind_label, CHANNEL_LABELS.get(case.channel, case.channel), case.unit.name,
+        row = [case.number, case.kind_label, CASE_CHANNEL_LABELS.get(case.channel, case.channel), case.unit.name,
                case.assigned_unit.name if case.assigned_unit else "", case.status_label, case.received_on,
                case.current_due_on or ""]
         if office:

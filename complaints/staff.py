@@ -19,12 +19,12 @@ from complaints.deductions import unit_is_late
 from complaints.forms import (AcceptForm, AssignForm, CloseForm, DeclineForm, ExtensionDecisionForm, ExtensionForm,
                               RecordForm, ReleaseForm, ReplyForm, TransferForm, UnitReplyForm, active_unit)
 from complaints.holidays import unknown_years, work_calendar
-from complaints.models import Attachment, Case, CaseKind, CHANNEL_LABELS, Deduction, IdentityView, RATING_LABELS
+from complaints.models import Attachment, Case, CaseKind, CASE_CHANNEL_LABELS, Deduction, IdentityView, RATING_LABELS
 from app.kernel.privacy import mask_name, mask_phone
 
 bp = Blueprint("case_staff", __name__, url_prefix="/staff/cases")
 
-STAFF = ("admin", "handler", "liaison")
+CASE_ROLES = ("admin", "handler", "liaison")  # the roles that see case pages
 OFFICE = ("admin", "handler")
 PER_PAGE = 50
 MAX_PAGE = 10_000  # a larger ?page= would overflow the database's OFFSET
@@ -111,7 +111,7 @@ def _render_case(case, failed=None, status=200, notice=None, revealed=None):
         "case": case, "forms": _forms(case, user, failed), "notice": notice, "revealed": revealed,
         "can_see_identity": ops.can_see_identity(case, user), "is_office": user.role in OFFICE,
         "masked": (mask_name(case.citizen_name), mask_phone(case.citizen_phone)),
-        "channel_label": CHANNEL_LABELS.get(case.channel, case.channel),
+        "channel_label": CASE_CHANNEL_LABELS.get(case.channel, case.channel),
         "unknown_years": unknown_years(local_today()), "unit_late": unit_is_late(case, local_today()),
         "deductions": db.session.scalars(sa.select(Deduction).where(Deduction.case_id == case.id)).all(),
         "identity_views": db.session.scalars(sa.select(IdentityView).where(IdentityView.case_id == case.id)
@@ -130,7 +130,7 @@ def _case_or_404(number):
 
 
 @bp.route("/")
-@role_required(*STAFF)
+@role_required(*CASE_ROLES)
 def queue():
     scope = request.args.get("scope", "open")
     stmt = ops.visible_cases(current_user)
@@ -149,7 +149,7 @@ def queue():
 
 
 @bp.route("/export.csv")
-@role_required(*STAFF)
+@role_required(*CASE_ROLES)
 def export():
     """The visible cases as CSV; identity masked for the office and absent for a unit."""
     return Response(ops.export_csv(current_user), mimetype="text/csv", headers={
@@ -157,7 +157,7 @@ def export():
 
 
 @bp.route("/record", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*CASE_ROLES)
 def record():
     form = RecordForm()
     units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.category, Unit.code)).all()
@@ -176,13 +176,13 @@ def record():
 
 
 @bp.route("/<number>")
-@role_required(*STAFF)
+@role_required(*CASE_ROLES)
 def detail(number):
     return _render_case(_case_or_404(number))
 
 
 @bp.route("/<number>/identity", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*CASE_ROLES)
 def identity(number):
     """Show the full name and phone once, and log that this user saw them."""
     case = _case_or_404(number)
@@ -194,7 +194,7 @@ def identity(number):
 
 
 @bp.route("/<number>/act/<action>", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*CASE_ROLES)
 def act(number, action):
     case = _case_or_404(number)
     if action not in ACTIONS:
@@ -230,13 +230,13 @@ def _done_message(action, outcome):
 
 
 @bp.route("/<number>/letters/<kind>.pdf")
-@role_required(*STAFF)
+@role_required(*CASE_ROLES)
 def letter(number, kind):
     return letters.pdf_response(_case_or_404(number), kind)
 
 
 @bp.route("/<number>/attachments/<int(max=2147483647):attachment_id>")
-@role_required(*STAFF)
+@role_required(*CASE_ROLES)
 def attachment(number, attachment_id):
     case = _case_or_404(number)
     item = db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id,

@@ -4,7 +4,7 @@ After filing or a successful lookup the query code is kept in the (signed)
 session cookie, so it never appears in a URL, a log line or a Referer header.
 """
 import sqlalchemy as sa
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
 from app.kernel.clock import local_now
 from app.kernel.extensions import csrf, db
@@ -79,21 +79,20 @@ def _grant(number, code):
 
 
 def _granted_case(number):
-    """The case if this browser holds its query code; else None."""
+    """(case, query code) if this browser holds the case's query code; otherwise the citizen is sent to
+    the look-up form with the number filled in."""
     code = session.get("cases", {}).get(number)
-    if not code:
-        return None, None
     try:
-        return ops.find_case(number, code), code
+        if code:
+            return ops.find_case(number, code), code
     except ops.CaseError:
-        return None, None
+        pass
+    abort(redirect(url_for("cases.lookup", number=number[:20])))
 
 
 @bp.route("/done/<number>")
 def done(number):
     case, code = _granted_case(number)
-    if case is None:
-        return redirect(url_for("cases.lookup", number=number[:20]))
     return render_template("complaints/done.html", case=case, code=code)
 
 
@@ -118,8 +117,6 @@ def lookup():
 @bp.route("/<number>")
 def status(number):
     case, _code = _granted_case(number)
-    if case is None:
-        return redirect(url_for("cases.lookup", number=number[:20]))
     return _render_status(case)
 
 
@@ -133,8 +130,6 @@ def _render_status(case, form=None, status=200, notice=None):
 @bp.route("/<number>/rate", methods=["POST"])
 def rate(number):
     case, _code = _granted_case(number)
-    if case is None:
-        return redirect(url_for("cases.lookup", number=number[:20]))
     form = RateForm()
     if not form.validate():
         return _render_status(case, form, 400)
@@ -149,8 +144,6 @@ def rate(number):
 @bp.route("/<number>/receipt.pdf")
 def receipt(number):
     case, code = _granted_case(number)
-    if case is None:
-        return redirect(url_for("cases.lookup", number=number[:20]))
     pdf = render_pdf("pdf/receipt.html", case=case, code=code, status_url=public_url("cases.lookup"),
                      issuer=current_scheme()["documents"]["issuer"])
     return Response(pdf, mimetype="application/pdf", headers={
@@ -161,8 +154,6 @@ def receipt(number):
 @bp.route("/<number>/letters/<kind>.pdf")
 def letter(number, kind):
     case, _code = _granted_case(number)
-    if case is None:
-        return redirect(url_for("cases.lookup", number=number[:20]))
     return letters.pdf_response(case, kind)
 
 

@@ -18,13 +18,13 @@ class Group(enum.StrEnum):
 GROUP_LABELS = {Group.fixed: "固定服务对象", Group.nonfixed: "非固定服务对象"}
 
 
-class Channel(enum.StrEnum):
+class ResponseChannel(enum.StrEnum):
     qr = "qr"
     link = "link"
     paper = "paper"
 
 
-CHANNEL_LABELS = {Channel.qr: "扫码", Channel.link: "邀请链接", Channel.paper: "纸质问卷"}
+RESPONSE_CHANNEL_LABELS = {ResponseChannel.qr: "扫码", ResponseChannel.link: "邀请链接", ResponseChannel.paper: "纸质问卷"}
 
 # Stored levels follow the glossary: 5 = 非常满意 … 1 = 非常不满意; NULL = 不了解.
 LEVEL_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}

@@ -2,7 +2,7 @@
 reinstated responses, frozen score runs, result pages, exports, PDF notices and the `stats` CLI."""
 from flask import request
 
-STAFF = ("admin", "statistician")  # the roles that see statistics pages
+STATS_ROLES = ("admin", "statistician")  # the roles that see statistics pages
 
 
 def requested_year(value=None):

@@ -15,7 +15,7 @@ from app.registry.auth import role_required
 from app.kernel.extensions import db
 from app.registry.models import Unit, Window
 from app.kernel.scheme import current_scheme
-from stats.web import STAFF, requested_year
+from stats.web import STATS_ROLES, requested_year
 from stats.web import operations as ops
 from stats.web.forms import AdjustmentForm, ButtonForm, PartsImportForm, ReinstateForm, RevokeForm
 from stats.web.inputs import ledger_rows, parts_rows
@@ -24,7 +24,7 @@ from app.kernel.clock import local_text
 from stats.screening import NOT_REINSTATABLE
 from stats.web.report import REASON_LABELS
 from stats.web.runs import latest_run
-from surveys.models import CHANNEL_LABELS, GROUP_LABELS, Response
+from surveys.models import RESPONSE_CHANNEL_LABELS, GROUP_LABELS, Response
 
 bp = Blueprint("stats_inputs", __name__, url_prefix="/stats")
 
@@ -41,7 +41,7 @@ def _helpers():
 # --- Parts ---------------------------------------------------------------------------------------
 
 @bp.route("/parts", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def parts():
     form = PartsImportForm(year=requested_year())
     errors, status = [], 200
@@ -75,7 +75,7 @@ def _parts_listing(year):
 # --- Adjustment ledger ---------------------------------------------------------------------------
 
 @bp.route("/adjustments")
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def adjustments():
     year = requested_year()
     form = AdjustmentForm(year=str(year))
@@ -84,7 +84,7 @@ def adjustments():
 
 
 @bp.route("/adjustments/sync", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def adjustments_sync():
     """Bring overdue-case deductions into the ledger (a score run does this too); a GET never writes."""
     year = requested_year(request.form.get("year", type=int))  # CSRFProtect has checked the token
@@ -106,7 +106,7 @@ def _ledger_page(year, form, status=200):
 
 
 @bp.route("/adjustments", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def adjustment_new():
     form = AdjustmentForm()
     form.unit.choices = unit_choices(blank="请选择")
@@ -124,7 +124,7 @@ def adjustment_new():
 
 
 @bp.route("/adjustments/<int:line_id>/revoke", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def adjustment_revoke(line_id):
     line = db.get_or_404(Adjustment, line_id)
     form = RevokeForm()
@@ -138,7 +138,7 @@ def adjustment_revoke(line_id):
 # --- Screening review queue ----------------------------------------------------------------------
 
 @bp.route("/screening")
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def screening():
     year, reason, unit = requested_year(), request.args.get("reason", ""), request.args.get("unit", "")
     page = max(request.args.get("page", 1, type=int), 1)
@@ -158,7 +158,7 @@ def screening():
         pages=max(1, -(-len(entries) // PAGE_SIZE)), reason=reason, unit=unit, details=_response_details(shown),
         reinstated=reinstated, form=ReinstateForm(), reason_labels=REASON_LABELS, group_labels=GROUP_LABELS,
         straightline_count=sum(map(len, straightline.values())), straightline_label=STRAIGHTLINE_LABEL,
-        channel_labels=CHANNEL_LABELS, not_reinstatable=NOT_REINSTATABLE,
+        channel_labels=RESPONSE_CHANNEL_LABELS, not_reinstatable=NOT_REINSTATABLE,
         units=db.session.execute(sa.select(Unit.code, Unit.name).where(Unit.active).order_by(Unit.code)).all())
 
 
@@ -176,7 +176,7 @@ def _response_details(entries):
 
 
 @bp.route("/screening/<public_id>/reinstate", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def reinstate(public_id):
     form = ReinstateForm()
     year = requested_year(request.form.get("year", type=int))

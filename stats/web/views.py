@@ -18,7 +18,7 @@ from app.registry.auth import role_required
 from app.kernel.extensions import db
 from app.kernel.clock import local_text, local_today
 from app.kernel.scheme import current_scheme
-from stats.web import STAFF, charts, exports, report, requested_year, unit_reports
+from stats.web import STATS_ROLES, charts, exports, report, requested_year, unit_reports
 from stats.web.forms import IssueNoticeForm, PublishForm, RunForm
 from stats.web.inputs import default_year
 from stats.web.models import ScoreRun
@@ -58,7 +58,7 @@ def _download(content, mime, filename):
 
 
 @bp.route("/")
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def runs():
     year = requested_year()
     return _runs_page(year, RunForm(year=year))
@@ -72,7 +72,7 @@ def _runs_page(year, form, status=200, errors=()):
 
 
 @bp.route("/runs", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def run_new():
     form = RunForm()
     if not form.validate_on_submit():
@@ -87,7 +87,7 @@ def run_new():
 
 
 @bp.route("/runs/<int:run_id>")
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def run_detail(run_id):
     return _run_page(_run(run_id), PublishForm())
 
@@ -105,7 +105,7 @@ def _run_page(run, form, status=200, errors=()):
 
 
 @bp.route("/runs/<int:run_id>/publish", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def run_publish(run_id):
     run = _run(run_id)
     form = PublishForm()
@@ -121,7 +121,7 @@ def run_publish(run_id):
 
 
 @bp.route("/runs/<int:run_id>/diff")
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def run_diff(run_id):
     run = _run(run_id)
     against = request.args.get("against", type=int)
@@ -135,7 +135,7 @@ def run_diff(run_id):
 
 
 @bp.route("/runs/<int:run_id>/units/<code>")
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def unit_page(run_id, code):
     run, detail = _unit(run_id, code)
     return render_template("stats/unit.html", run=run, d=detail, charts=unit_reports.unit_charts(run, detail),
@@ -153,7 +153,7 @@ def _unit(run_id, code):
 
 
 @bp.route("/runs/<int:run_id>/export.<fmt>")
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def run_export(run_id, fmt):
     run = _run(run_id)
     makers = {"csv": exports.results_csv, "xlsx": exports.results_xlsx, "json": exports.results_json}
@@ -163,7 +163,7 @@ def run_export(run_id, fmt):
 
 
 @bp.route("/runs/<int:run_id>/notice.pdf")
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def notice_pdf(run_id):
     """The issued 通报 once it has a number; before that a draft (草稿, or 征求意见稿 once published)."""
     run = _run(run_id)
@@ -176,7 +176,7 @@ def notice_pdf(run_id):
 
 
 @bp.route("/runs/<int:run_id>/notice/issue", methods=["POST"])
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def notice_issue(run_id):
     run = _run(run_id)
     form = IssueNoticeForm()
@@ -193,7 +193,7 @@ def notice_issue(run_id):
 
 
 @bp.route("/runs/<int:run_id>/units/<code>/report.pdf")
-@role_required(*STAFF)
+@role_required(*STATS_ROLES)
 def unit_report_pdf(run_id, code):
     run, detail = _unit(run_id, code)
     pdf = unit_reports.unit_report_pdf(run, detail)
