@@ -1,5 +1,6 @@
 """The one place that knows every domain: blueprints, commands and the signals between domains."""
 from app import cli, site
+from app.audit import cli as audit_cli, views as audit_views
 from app.documents import blueprints as document_blueprints
 from app.kernel import headers
 from app.kernel.clock import chinese_date
@@ -17,7 +18,7 @@ STAFF_PATHS = ("/staff", "/admin", "/stats", "/auth")
 
 
 def wire(app):
-    for blueprint in (site.bp, auth.bp, registry_views.bp, registry_api.bp, surveys_bp, survey_admin_bp,
+    for blueprint in (site.bp, auth.bp, registry_views.bp, audit_views.bp, registry_api.bp, surveys_bp, survey_admin_bp,
                       *case_blueprints(), *stats_blueprints(), *document_blueprints()):
         app.register_blueprint(blueprint)
     headers.init_app(app, staff_paths=STAFF_PATHS)
@@ -26,6 +27,7 @@ def wire(app):
     app.add_template_filter(chinese_numeral, "cn_numeral")
     cli.init_app(app)
     registry_cli.init_app(app)
+    audit_cli.init_app(app)
     # Connecting the same module-level function again (one app per test) is a no-op for blinker.
     survey_signals.callback_requested.connect(_store_callback_request, weak=False)
     stats_signals.overdue_deductions_wanted.connect(_overdue_deductions, weak=False)

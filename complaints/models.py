@@ -7,6 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.audit.models import make_append_only
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
 from app.registry.models import Unit, User, Window
@@ -187,6 +188,9 @@ class CaseEvent(db.Model):
     @property
     def action_label(self):
         return workflow.ACTION_LABELS.get(self.action, self.action)
+
+
+make_append_only(CaseEvent.__table__)  # the database refuses UPDATE and DELETE too, whatever the SQL
 
 
 @sa.event.listens_for(CaseEvent, "before_update")

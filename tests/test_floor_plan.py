@@ -1,6 +1,6 @@
 """The floor plan, checked on the source: which package may import which.
 
-kernel (app.kernel) <- registry (app.registry) <- document register (app.documents) <- surveys, complaints
+kernel (app.kernel) <- audit log (app.audit) <- registry (app.registry) <- document register (app.documents) <- surveys, complaints
 (siblings) <- stats.web;
 the composition (app/__init__.py, app.composition, app.cli, app.demo, app.site) sits on top.
 """
@@ -11,7 +11,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOMAINS = ("app.registry", "app.documents", "surveys", "complaints", "stats")
+DOMAINS = ("app.audit", "app.registry", "app.documents", "surveys", "complaints", "stats")
 COMPOSITION = ("app.composition", "app.cli", "app.demo", "app.site")
 
 
@@ -45,6 +45,11 @@ def _offenders(package_dir, forbidden):
 
 def test_the_kernel_imports_no_domain_and_not_the_composition():
     assert _offenders("app/kernel", DOMAINS + COMPOSITION) == []
+
+
+def test_the_audit_log_knows_only_the_kernel():
+    """Every domain records through app.audit, so it may import none of them."""
+    assert _offenders("app/audit", DOMAINS[1:] + COMPOSITION) == []
 
 
 def test_the_registry_imports_no_other_domain():

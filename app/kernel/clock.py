@@ -36,3 +36,8 @@ def local_text(moment, fmt="%Y-%m-%d %H:%M"):
 def chinese_date(day):
     """A date as official Chinese text, 2026年2月14日 (no leading zeros)."""
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def local_day_start(day):
+    """The first moment of a Beijing calendar day as naive UTC, to compare with stored times."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)

@@ -1,6 +1,7 @@
 """Database wiring: extensions, SQLite pragmas and the request-boundary commit."""
 import os
 
+from flask import g, has_request_context
 from sqlalchemy import event
 
 from app.kernel.extensions import csrf, db, login_manager, migrate
@@ -49,11 +50,24 @@ def _commit_request(response):
     Unhandled errors never reach here: Flask-SQLAlchemy rolls back when the
     request's session is removed.
     """
+    kept = g.pop("kept_writes", [])
     if response.status_code < 400:
         db.session.commit()
     else:
         db.session.rollback()
+        for write in kept:
+            write()
+        if kept:
+            db.session.commit()
     return response
+
+
+def keep_if_refused(write):
+    """Run `write` again after a refused request's rollback and commit it: for the record of a refusal
+    itself (a failed sign-in), which must outlast the rollback of everything else the request did.
+    Outside a request (a command) there is no such rollback, so nothing is kept."""
+    if has_request_context():
+        g.setdefault("kept_writes", []).append(write)
 
 
 def upsert(existing, rows, key, make):

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from app.audit import operations as audit
 from app.kernel.extensions import db, login_manager
 from app.kernel.forms import CheckedForm
 from app.registry.models import User
@@ -62,9 +63,11 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip()))
         if user is None or not user.active or not user.check_password(form.password.data):
+            audit.record("auth.login_failed", user, actor=user, keep_if_refused=True)
             flash("用户名或密码不正确。", "error")
             return render_template("registry/login.html", form=form), 401
         login_user(user)
+        audit.record("auth.login", user, actor=user)
         if user.must_change_password:
             return redirect(url_for("auth.change_password"))
         return redirect(_safe_next() or url_for("core.dashboard"))
@@ -88,6 +91,8 @@ def _safe_next():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        audit.record("auth.logout", current_user)
     logout_user()
     return redirect(url_for("core.index"))
 
@@ -102,6 +107,7 @@ def change_password():
             return render_template("registry/password.html", form=form), 400
         current_user.set_password(form.new.data)
         current_user.must_change_password = False
+        audit.record("auth.password_change", current_user)
         flash("密码已修改。", "success")
         return redirect(url_for("core.dashboard"))
     return render_template("registry/password.html", form=form), 400 if form.errors else 200
