@@ -28,7 +28,7 @@ def _form():
 
 def _page(form, year, status=200):
     return render_template("stats/admonitions.html", form=form, year=year, local=local_text,
-                           rows=admonitions.admonitions_of(year), revoke_form=AdmonitionRevokeForm()), status
+                           rows=admonitions.admonitions_of(year)), status
 
 
 @bp.route("/", methods=["GET", "POST"])
