@@ -1,5 +1,5 @@
 """Attachments: images and PDFs checked by content, images re-encoded and PDFs rewritten without
-metadata, stored outside any served folder under random names, served only as downloads.
+metadata or active content, stored outside any served folder under random names, served only as downloads.
 
 Checks run on every file before anything is stored; files written during a
 request that then rolls back are removed again, so nothing is kept half-way.
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app, send_file
 from PIL import Image, ImageOps, UnidentifiedImageError
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+import pikepdf
+from pikepdf import Array, Dictionary, Name, Stream
 
 from app.kernel.extensions import db
 from app.kernel.refusals import Refusal
@@ -26,8 +26,20 @@ from complaints.models import Attachment
 
 MAX_PIXELS = 40_000_000  # a larger image is refused: decoding it would be a memory bomb
 MAX_PDF_PAGES = 200
-# Who wrote a PDF and with what (the citizen's name, often): dropped from every object that has them.
-_PDF_METADATA = ("/Metadata", "/PieceInfo")
+# Actions a stored PDF may keep: moves within the document. Every other kind (JavaScript, Launch, URI,
+# SubmitForm, ImportData, GoToR, GoToE, Rendition, …) runs code, opens a file or calls out (tracking).
+_SAFE_ACTIONS = {"/GoTo", "/Named"}
+_ACTION_KINDS = _SAFE_ACTIONS | {
+    "/GoToR", "/GoToE", "/GoToDp", "/Launch", "/Thread", "/URI", "/Sound", "/Movie", "/Hide", "/SubmitForm",
+    "/ResetForm", "/ImportData", "/JavaScript", "/SetOCGState", "/Rendition", "/Trans", "/GoTo3DView",
+    "/RichMediaExecute"}
+# Annotations that carry a file or media of their own: dropped whole.
+_EMBEDDING_ANNOTATIONS = {"/FileAttachment", "/RichMedia", "/Sound", "/Movie", "/Screen", "/3D"}
+# Dropped from every dictionary: triggers (/AA), embedded and associated files (/EF, /AF), and who
+# wrote the file with what (/Metadata, /PieceInfo: the citizen's name, often).
+_DROPPED_KEYS = ("/AA", "/EF", "/AF", "/Metadata", "/PieceInfo")
+_DROPPED_FROM_CATALOGUE = ("/OpenAction", "/Collection", "/Perms", "/Threads")
+_CONTAINERS = (Dictionary, Array, Stream)
 
 _SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -37,6 +49,10 @@ _SIGNATURES = (
 _FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
 _EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "application/pdf": (".pdf",)}
 ACCEPT = ",".join(content_type for _, content_type in _SIGNATURES)
+
+
+ENCRYPTED_PDF = "不支持加密或设有密码的 PDF 文件，请去除密码后上传。"
+BROKEN_PDF = "PDF 文件不完整或已损坏，无法读取，请重新导出或扫描后上传。"
 
 
 class AttachmentError(Refusal):
@@ -94,46 +110,101 @@ def _reencode(data, content_type):
 
 
 def _rewrite_pdf(data):
-    """The pages copied into a new PDF: no document information (Author, Creator, Producer, Title,
-    Subject, Keywords), no XMP streams on any object the pages reach, and nothing of the old catalogue
-    (document scripts, open actions, form definitions)."""
+    """The PDF saved afresh without document information, metadata or active content (see _sanitise).
+    A damaged file that qpdf can repair is kept as repaired; one it cannot read is refused."""
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise AttachmentError("不支持加密或设有密码的 PDF 文件，请去除密码后上传。")
-        if len(reader.pages) > MAX_PDF_PAGES:
-            raise AttachmentError(f"PDF 文件不能超过{MAX_PDF_PAGES}页。")
-        writer, seen = PdfWriter(), set()
-        for page in reader.pages:
-            _drop_metadata(page, seen)  # before copying: the writer copies only what the page still reaches
-            writer.add_page(page)
-        writer.metadata = None
-        out = io.BytesIO()
-        writer.write(out)
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if pdf.is_encrypted:
+                raise AttachmentError(ENCRYPTED_PDF)
+            if not 0 < len(pdf.pages) <= MAX_PDF_PAGES:
+                raise AttachmentError(f"PDF 文件不能超过{MAX_PDF_PAGES}页。" if len(pdf.pages) else BROKEN_PDF)
+            _sanitise(pdf)
+            out = io.BytesIO()
+            pdf.save(out)  # writes only what the catalogue still reaches: removed objects are gone
     except AttachmentError:
         raise
+    except pikepdf.PasswordError:
+        raise AttachmentError(ENCRYPTED_PDF) from None
     except Exception:  # noqa: BLE001 — a parser of untrusted files fails in many ways; each is a bad file
-        raise AttachmentError("PDF 文件不完整或已损坏。") from None
+        raise AttachmentError(BROKEN_PDF) from None
     return out.getvalue()
 
 
-def _drop_metadata(node, seen):
-    """Remove metadata entries from `node` and every dictionary reachable from it (each visited once)."""
-    if isinstance(node, IndirectObject):
-        if node.idnum in seen:
-            return
-        seen.add(node.idnum)
-        node = node.get_object()
-    if isinstance(node, DictionaryObject):
-        for key in _PDF_METADATA:
-            node.pop(key, None)
-        children = [value for key, value in node.items() if key != "/Parent"]
-    elif isinstance(node, ArrayObject):
-        children = list(node)
-    else:
-        return
-    for child in children:
-        _drop_metadata(child, seen)
+def _sanitise(pdf):
+    """Remove what a PDF can do besides show its pages: document and page actions, the JavaScript and
+    embedded-file name trees, XFA forms, file and media annotations, links that call out, metadata."""
+    root = pdf.Root
+    for key in _DROPPED_FROM_CATALOGUE:
+        _drop(root, key)
+    names = root.get("/Names")
+    if isinstance(names, Dictionary):
+        _drop(names, "/JavaScript")
+        _drop(names, "/EmbeddedFiles")
+    form = root.get("/AcroForm")
+    if isinstance(form, Dictionary):
+        _drop(form, "/XFA")  # the fields stay (a filled-in form keeps its values), their scripts go below
+    _drop(pdf.trailer, "/Info")
+    for page in pdf.pages:
+        annotations = page.obj.get("/Annots")
+        if isinstance(annotations, Array):
+            page.obj.Annots = Array([a for a in annotations if _keep_annotation(a)])
+    _scrub(root)
+
+
+def _scrub(root):
+    """Visit everything the catalogue reaches once: drop _DROPPED_KEYS and every reference to an action
+    that is not a move within the document (/A, /Next, /PA, name-tree leaves, …)."""
+    seen, stack = set(), [root]
+    while stack:  # a loop, not recursion: outlines and page trees can be thousands deep
+        obj = stack.pop()
+        if obj.is_indirect:
+            if obj.objgen in seen:
+                continue
+            seen.add(obj.objgen)
+        if isinstance(obj, Array):
+            for i in reversed(range(len(obj))):
+                if _is_unsafe_action(obj[i]):
+                    del obj[i]
+                elif isinstance(obj[i], _CONTAINERS):
+                    stack.append(obj[i])
+            continue
+        for key in _DROPPED_KEYS:
+            _drop(obj, key)
+        for key in list(obj.keys()):
+            value = obj[key]
+            if _is_unsafe_action(value):
+                del obj[key]
+            elif isinstance(value, _CONTAINERS):
+                stack.append(value)
+
+
+def _keep_annotation(annotation):
+    """False for file and media annotations, and for links whose action (or one it leads to) calls out."""
+    if not isinstance(annotation, Dictionary) or str(annotation.get("/Subtype")) in _EMBEDDING_ANNOTATIONS:
+        return False
+    action = annotation.get("/A")
+    return str(annotation.get("/Subtype")) != "/Link" or action is None or _moves_within(action)
+
+
+def _moves_within(action, depth=0):
+    """True if the action and every action after it (/Next) only moves within the document."""
+    if depth > 50 or not _is_action(action) or _is_unsafe_action(action):
+        return False
+    after = action.get("/Next")
+    return after is None or all(_moves_within(a, depth + 1) for a in (after if isinstance(after, Array) else [after]))
+
+
+def _is_action(obj):
+    return isinstance(obj, Dictionary) and (obj.get("/Type") == Name.Action or str(obj.get("/S")) in _ACTION_KINDS)
+
+
+def _is_unsafe_action(obj):
+    return _is_action(obj) and str(obj.get("/S")) not in _SAFE_ACTIONS
+
+
+def _drop(obj, key):
+    if key in obj:
+        del obj[key]
 
 
 def check_uploads(files):
