@@ -18,10 +18,15 @@ class Unit(db.Model):
     __tablename__ = "units"
     __table_args__ = (sa.CheckConstraint("category BETWEEN 1 AND 9", name="category_range"),)
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the unit's short code, unique; used in URLs, window codes (<unit code>-W<n>), CSV files and forms
     code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    #: the unit's full official name (单位名称), unique
     name: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    #: 单位类别, the group it is ranked within: 1–4 in the default scheme (the database allows 1–9)
     category: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    #: False once the unit is retired: hidden from forms, the units API and the survey, its history kept
     active: so.Mapped[bool] = so.mapped_column(default=True)
 
     windows: so.Mapped[list["Window"]] = so.relationship(back_populates="unit", order_by="Window.code")
@@ -35,11 +40,17 @@ class Window(db.Model):
 
     __tablename__ = "windows"
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the unit this service window belongs to
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: the window's code, unique; its QR code points at /s/<code> (default <unit code>-W<n>)
     code: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
+    #: the window's name as shown to citizens
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    #: where the window is (address, floor), free text; empty if not given
     location: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    #: False once the window is closed: its QR code and forms no longer accept it
     active: so.Mapped[bool] = so.mapped_column(default=True)
 
     unit: so.Mapped[Unit] = so.relationship(back_populates="windows")
@@ -69,14 +80,23 @@ class User(UserMixin, db.Model):
         sa.CheckConstraint("role <> 'liaison' OR unit_id IS NOT NULL", name="liaison_has_unit"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the sign-in name, unique
     username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    #: the person's name for display (姓名), optional; empty if not given
     display_name: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    #: the password as a Werkzeug hash (scrypt by default); never the password itself
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    #: one of Role: admin, statistician, handler, liaison (a DB constraint keeps it to these)
     role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    #: the unit a unit liaison belongs to and sees alone; required for liaisons, NULL for other roles
     unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"))
+    #: False once the account is disabled: it can no longer sign in
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    #: True after a one-time password is set (creation, reset) until the user chooses their own
     must_change_password: so.Mapped[bool] = so.mapped_column(default=False)
+    #: when the account was created (naive UTC)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     unit: so.Mapped[Unit | None] = so.relationship()
