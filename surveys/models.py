@@ -40,12 +40,19 @@ class Questionnaire(db.Model):
         sa.CheckConstraint("\"group\" IN ('fixed', 'nonfixed')", name="group_known"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the questionnaire's code, shared by all its versions
     code: so.Mapped[str] = so.mapped_column(sa.String(40))
+    #: version number within the code, from 1; a new version is made instead of editing one with answers
     version: so.Mapped[int] = so.mapped_column(default=1)
+    #: who answers it: fixed or nonfixed (Group)
     group: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: the title shown above the questions
     title: so.Mapped[str] = so.mapped_column(sa.String(120))
+    #: the introduction shown under the title; empty if none
     intro: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: when this version was created (naive UTC)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     items: so.Mapped[list["Item"]] = so.relationship(
@@ -62,14 +69,23 @@ class Item(db.Model):
         sa.CheckConstraint("weight > 0", name="weight_positive"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the questionnaire version the item belongs to
     questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"), index=True)
+    #: the item's code, unique within its questionnaire version; names the item's column in CSV exports
     code: so.Mapped[str] = so.mapped_column(sa.String(40))
+    #: order on the page, from 0
     position: so.Mapped[int] = so.mapped_column(default=0)
+    #: the question as shown to the respondent
     text: so.Mapped[str] = so.mapped_column(sa.String(300))
+    #: 测评维度 it measures, e.g. 服务态度, 办事效率, 总体评价
     dimension: so.Mapped[str] = so.mapped_column(sa.String(40))
+    #: the item's weight (> 0) in a response's weighted mean over the items answered
     weight: so.Mapped[float] = so.mapped_column(default=1.0)
+    #: True if 不了解 is offered (stored as a NULL level, left out of scoring)
     allow_unknown: so.Mapped[bool] = so.mapped_column(default=False)
+    #: True if the respondent must answer it (a level, or 不了解 where offered)
     required: so.Mapped[bool] = so.mapped_column(default=True)
 
     questionnaire: so.Mapped[Questionnaire] = so.relationship(back_populates="items")
@@ -81,13 +97,21 @@ class Campaign(db.Model):
     __tablename__ = "campaigns"
     __table_args__ = (sa.CheckConstraint("closes_on >= opens_on", name="dates_ordered"),)
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the assessment year the campaign's responses count for
     year: so.Mapped[int] = so.mapped_column(index=True)
+    #: the campaign's name as shown to staff
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    #: first Beijing date on which responses are accepted
     opens_on: so.Mapped[date]
+    #: last Beijing date on which responses are accepted (inclusive, not before opens_on)
     closes_on: so.Mapped[date]
+    #: the questionnaire version fixed respondents answer
     fixed_questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
+    #: the questionnaire version walk-in (non-fixed) respondents answer
     nonfixed_questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
+    #: when the campaign was created (naive UTC)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     fixed_questionnaire: so.Mapped[Questionnaire] = so.relationship(foreign_keys=[fixed_questionnaire_id])
@@ -106,10 +130,15 @@ class FixedRespondent(db.Model):
     __tablename__ = "fixed_respondents"
     __table_args__ = (sa.UniqueConstraint("unit_id", "name"),)
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the unit whose registered list the respondent is on
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: the enterprise's, body's or person's name, unique within the unit
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    #: enterprise, body or person (RESPONDENT_KINDS: 企业, 机关团体, 个人)
     kind: so.Mapped[str] = so.mapped_column(sa.String(20), default="enterprise")
+    #: phone or e-mail for the invitation, shown masked to staff; empty if not given
     contact: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
 
     unit: so.Mapped[Unit] = so.relationship()
@@ -121,10 +150,15 @@ class Invitation(db.Model):
     __tablename__ = "invitations"
     __table_args__ = (sa.UniqueConstraint("campaign_id", "fixed_respondent_id"),)
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the campaign the invitation is for
     campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    #: the fixed respondent invited (one invitation per respondent and campaign)
     fixed_respondent_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("fixed_respondents.id"))
+    #: SHA-256 of the invitation token, hex; the token itself is never stored
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    #: when the invitation was issued (naive UTC); says nothing about when it was used
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     #: answered; no time, so that no response can be matched to it by when either was written
     used: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
@@ -149,23 +183,34 @@ class Response(db.Model):
         sa.CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration_not_negative"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: random 32-hex id shown to staff and in exports (screening, reinstatements) instead of the row id
     public_id: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    #: the campaign the response was given in
     campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+    #: the unit assessed
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: the service window it was given at; NULL for fixed responses and paper sheets without a window
     window_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("windows.id"))
+    #: fixed or nonfixed (Group): which respondent group's index it counts in
     group: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: the questionnaire version answered
     questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
+    #: how it came in: qr, link or paper (ResponseChannel)
     channel: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: the respondent's 意见和建议, free text; empty if none
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     #: seconds from the page being shown to its submission (speeder screening); a number, not a start time
     duration_s: so.Mapped[float | None]
     #: naive UTC; a fixed response keeps only its day (the start of that Beijing day)
     submitted_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: keyed hash of client address and browser (32 hex) for stuffing screening; NULL for fixed and paper responses
     client_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
-    # SHA-256 of the random one-time ticket the questionnaire page was rendered with: unique, so a
-    # resubmitted page (back button, double tap, replay) is stored once. It names nothing else.
+    #: SHA-256 of the random one-time ticket the questionnaire page was rendered with: unique, so a
+    #: resubmitted page (back button, double tap, replay) is stored once. It names nothing else.
     ticket_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    #: the staff member who keyed in a paper sheet; NULL for responses given online
     entered_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
 
     unit: so.Mapped[Unit] = so.relationship()
@@ -180,8 +225,11 @@ class Answer(db.Model):
     __tablename__ = "answers"
     __table_args__ = (sa.CheckConstraint("level IS NULL OR level BETWEEN 1 AND 5", name="level_range"),)
 
+    #: the response this answer is part of
     response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("responses.id"), primary_key=True)
+    #: the item answered
     item_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("items.id"), primary_key=True)
+    #: 满意度等级 5 (非常满意) … 1 (非常不满意); NULL = 不了解, left out of scoring
     level: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
 
     response: so.Mapped[Response] = so.relationship(back_populates="answers")
@@ -223,10 +271,13 @@ class PendingResponse(db.Model):
 
     __tablename__ = "pending_responses"
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    #: the campaign, unit and questionnaire version answered
+    #: the campaign answered in
     campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaigns.id"))
+    #: the unit assessed
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"))
+    #: the questionnaire version answered
     questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
     #: the Beijing day it was submitted
     submitted_on: so.Mapped[date]
