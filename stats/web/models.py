@@ -33,14 +33,23 @@ class PartScore(db.Model):
         sa.CheckConstraint("points >= 0", name="points_not_negative"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the unit the points are for
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: the assessment year
     year: so.Mapped[int] = so.mapped_column(index=True)
+    #: the scheme's part code (core_duties, power_regulation …); one row per unit, year and part
     part: so.Mapped[str] = so.mapped_column(sa.String(40))
+    #: the part's points, 0 up to the part's maximum for the unit's category in the scheme
     points: so.Mapped[float]
+    #: where the points came from, as given in the import file; the file's name if not given
     source: so.Mapped[str] = so.mapped_column(sa.String(200))
+    #: the import row's remark; empty if none
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: the statistician who last imported the row
     imported_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when the row was last imported (naive UTC); a re-import replaces points and stamp
     imported_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     unit: so.Mapped[Unit] = so.relationship()
@@ -73,18 +82,33 @@ class Adjustment(db.Model):
         sa.CheckConstraint("revoked_at IS NULL OR revoke_reason <> ''", name="revoke_has_reason"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the unit whose score the line changes
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: the assessment year whose total it changes
     year: so.Mapped[int] = so.mapped_column(index=True)
+    #: signed points, never 0: positive a bonus, negative a deduction (the year's sums are capped
+    #: by the scheme's [adjustments])
     amount: so.Mapped[float]
+    #: why the points are added or deducted, as printed in the ledger
     reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: the basis: document title or number, or "投诉件 <case number>" for an overdue-case line
     evidence: so.Mapped[str] = so.mapped_column(sa.String(300))
+    #: manual, overdue_case or admonition (Origin): where the line came from
     origin: so.Mapped[str] = so.mapped_column(sa.String(20), default=Origin.manual)
+    #: for a fed line, what fed it: "<case number>/<stage>/<unit code>" or "admonition:<id>"; unique per
+    #: origin, so feeding again adds nothing; NULL for manual lines
     origin_ref: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    #: the staff member who entered it; required for manual lines, NULL for lines fed from overdue cases
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when the line was entered (naive UTC)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: when the line was revoked (naive UTC); NULL while it counts
     revoked_at: so.Mapped[datetime | None]
+    #: who revoked it; NULL while it counts or when revoked by the overdue-case feed
     revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: why it was revoked; required once revoked_at is set, empty before
     revoke_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
     unit: so.Mapped[Unit] = so.relationship()
@@ -98,12 +122,19 @@ class Reinstatement(db.Model):
     __tablename__ = "stats_reinstatements"
     __table_args__ = (sa.CheckConstraint("note <> ''", name="note_given"),)
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the excluded response counted again (one reinstatement per response)
     response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("responses.id"), unique=True)
+    #: the assessment year of the response's campaign
     year: so.Mapped[int] = so.mapped_column(index=True)
-    reason: so.Mapped[str] = so.mapped_column(sa.String(20))  # the screening reason it overrides
+    #: the screening reason code it overrides (speeder, repeat_client, burst …)
+    reason: so.Mapped[str] = so.mapped_column(sa.String(20))
+    #: the statistician's justification, required
     note: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: the statistician who reinstated it
     created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when it was reinstated (naive UTC)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     response: so.Mapped[Response] = so.relationship()
@@ -178,20 +209,35 @@ class ScoreRun(db.Model):
                            name="published_has_stamp"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the assessment year computed
     year: so.Mapped[int] = so.mapped_column(index=True)
+    #: the run's number within its year, from 1 (第N次计分)
     sequence: so.Mapped[int]
+    #: the statistician's remark on the run; empty if none
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: the name of the scheme the run used
     scheme_name: so.Mapped[str] = so.mapped_column(sa.String(80))
+    #: that scheme's version, as text; empty if the scheme has none
     scheme_version: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
+    #: SHA-256 of the scheme file's bytes the run used, hex (the text itself is in results)
     scheme_sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    #: {"units"|"responses"|"parts"|"adjustments"|"reinstatements": digest} of the frozen inputs
     input_hashes: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    #: the whole computation as JSON: totals and ranks, indices, exclusions, inputs, the scheme's text and layout
     results: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    #: draft or published (RunStatus); a published run is frozen (ORM hooks and DB triggers)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default=RunStatus.draft)
+    #: the statistician who ran it; NULL when run from the command line
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when it was computed (naive UTC)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: who published it; NULL while a draft
     published_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when it was published (naive UTC); NULL while a draft
     published_at: so.Mapped[datetime | None]
+    #: the year's run before this one, which the comparison page diffs against; NULL for the first
     previous_run_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("stats_score_runs.id"))
 
     created_by: so.Mapped[User | None] = so.relationship(foreign_keys=[created_by_id])
