@@ -77,49 +77,90 @@ class Case(db.Model):
         sa.Index("ix_cases_status_unit", "status", "assigned_unit_id"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the case number given to the citizen: Beijing date of receipt YYYYMMDD + 6 random digits, unique
     number: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+    #: SHA-256 (hex) of the 8-character private query code, upper-cased; the code itself is never stored
     query_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    #: complaint, inquiry, suggestion, report, or callback (opened from a bad survey rating) (CaseKind)
     kind: so.Mapped[str] = so.mapped_column(sa.String(12))
+    #: how it came in: web, phone, walk_in, api, or survey for callbacks (CaseChannel)
     channel: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: the workflow status (workflow.CaseStatus): received → accepted → assigned → replied → closed;
+    #: declined ends it at once, reopened is the review after a 不满意 rating
     status: so.Mapped[str] = so.mapped_column(sa.String(12), default="received")
+    #: counter raised by every workflow action; an action posted with an older version is refused (two handlers at once)
     version: so.Mapped[int] = so.mapped_column(default=1)
 
+    #: the unit the citizen complains about or asks (被反映单位)
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: the service window concerned, if the citizen named one; NULL otherwise
     window_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("windows.id"))
+    #: the unit now handling it (承办单位), set on assignment and changed by transfer; NULL before
     assigned_unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"))
+    #: what the citizen lodged, as written or as recorded by staff; for a callback, the bad rating's summary
     description: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: what the first receiver already told a caller or visitor at intake; empty if nothing
     answer_given: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
     # Personal data: masked in lists, each full view logged, never shown to the unit unless released.
+    #: True if lodged without name and phone (then both are NULL and no citizen notice is sent)
     anonymous: so.Mapped[bool] = so.mapped_column(default=False)
+    #: the citizen's name, optional; NULL when anonymous or not given; shown masked, full views logged
     citizen_name: so.Mapped[str | None] = so.mapped_column(sa.String(30))
+    #: the citizen's 11-digit mobile number; required unless anonymous, NULL when anonymous
     citizen_phone: so.Mapped[str | None] = so.mapped_column(sa.String(11))
+    #: True once the office released name and phone to the handling unit, with a reason; reset on transfer
     identity_released: so.Mapped[bool] = so.mapped_column(default=False)
 
+    #: 首问责任人: the staff member who first received the case (registered, accepted or declined it);
+    #: kept after transfer; NULL while a case lodged online waits for acceptance
     first_receiver_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: the office staff member who accepted or declined it; NULL before
     handler_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
 
+    #: why it was declined, shown to the citizen; required when declined, empty otherwise
     decline_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: the handling unit's answer written by its liaison, for the office's reply; cleared on transfer
     unit_reply: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: when the unit's answer was given (naive UTC); NULL before, cleared on transfer and reopening
     unit_replied_at: so.Mapped[datetime | None]
+    #: the official reply (答复) to the citizen; empty before the first reply, replaced by the review's
     reply: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: when the latest reply was sent (naive UTC); NULL before
     replied_at: so.Mapped[datetime | None]
+    #: the rating the case closed with: satisfied, basic or dissatisfied (Rating); basic when the rating
+    #: time ran out; NULL until closed (and for declined cases)
     rating: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    #: when the closing rating was given or the rating time ran out (naive UTC); NULL before
     rated_at: so.Mapped[datetime | None]
+    #: times reopened after a 不满意 rating: 0 or 1 (a case is reviewed once at most)
     reopen_count: so.Mapped[int] = so.mapped_column(sa.SmallInteger, default=0)
+    #: when it was closed or declined (naive UTC); NULL while open
     closed_at: so.Mapped[datetime | None]
 
     # Time limits: the working days in force when filed, the base dates, and the computed due days.
+    #: working days allowed for acceptance, from the scheme's rule for the kind when it was filed
     accept_days: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    #: working days allowed for the reply (and for the review), from the scheme when filed
     reply_days: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    #: when the case was received (naive UTC)
     received_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: the Beijing date of receipt, from which the acceptance deadline counts
     received_on: so.Mapped[date]
+    #: the Beijing date the reply stage last (re)started: acceptance, transfer or reopening; NULL before acceptance
     reply_started_on: so.Mapped[date | None]
+    #: working days of the approved extension, added after the reply deadline; 0 if none (reset on
+    #: transfer and reopening)
     extension_days: so.Mapped[int] = so.mapped_column(sa.SmallInteger, default=0)
+    #: the Beijing date by which the case must be accepted or declined
     accept_due_on: so.Mapped[date]
+    #: the Beijing date by which the reply (or review) is due; before acceptance, the latest it can be
     reply_due_on: so.Mapped[date]
+    #: the Beijing date the rating time ends (reply date + the scheme's rating_timeout_days); NULL until replied
     rating_due_on: so.Mapped[date | None]
+    #: True while a deadline falls in a year whose holiday notice is not known; recounted once it is loaded
     deadlines_provisional: so.Mapped[bool] = so.mapped_column(default=False)
 
     unit: so.Mapped[Unit] = so.relationship(foreign_keys=[unit_id])
@@ -173,14 +214,23 @@ class CaseEvent(db.Model):
         sa.CheckConstraint(_in("to_status", workflow.STATUSES), name="to_known"),
     )
 
+    #: row id; orders the case's events
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the case
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    #: the workflow action or recorded fact: create, accept, transfer, overdue … (workflow.ACTION_LABELS)
     action: so.Mapped[str] = so.mapped_column(sa.String(24))
+    #: the status before; NULL for create
     from_status: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    #: the status after; the same as from_status for a fact that moves nothing
     to_status: so.Mapped[str] = so.mapped_column(sa.String(12))
+    #: the staff member who acted; NULL for the citizen or the system
     actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: who acted as the log shows it: staff name (or username), 市民 or 系统
     actor_label: so.Mapped[str] = so.mapped_column(sa.String(64))
+    #: the step's text: reason, reply, rating, transfer note …; empty if none
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: when it happened (naive UTC)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     case: so.Mapped[Case] = so.relationship(back_populates="events")
@@ -205,10 +255,15 @@ class NoticeItem(db.Model):
     __tablename__ = "case_notice_items"
     __table_args__ = (sa.UniqueConstraint("case_id", "position"),)
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the case the one-time notice belongs to
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"))
+    #: order in the notice, from 0
     position: so.Mapped[int]
+    #: the missing material, as told to the citizen
     material: so.Mapped[str] = so.mapped_column(sa.String(200))
+    #: the rule or document that requires it (依据)
     basis: so.Mapped[str] = so.mapped_column(sa.String(300))
 
 
@@ -218,13 +273,21 @@ class Attachment(db.Model):
     __tablename__ = "case_attachments"
     __table_args__ = (sa.CheckConstraint("size > 0", name="size_positive"),)
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the case it was lodged with
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    #: random 32-hex file name in the upload folder's cases/ directory, never served directly
     stored_name: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    #: the citizen's file name, with the extension corrected to the content
     original_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    #: image/jpeg, image/png or application/pdf, as sniffed from the content (not the upload's claim)
     content_type: so.Mapped[str] = so.mapped_column(sa.String(40))
+    #: bytes stored, after re-encoding (> 0)
     size: so.Mapped[int]
+    #: SHA-256 of the stored bytes, hex
     sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    #: when it was stored (naive UTC)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
@@ -233,9 +296,13 @@ class IdentityView(db.Model):
 
     __tablename__ = "case_identity_views"
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the case whose complainant was seen
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    #: the staff member who saw the full name and phone
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when (naive UTC)
     viewed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     user: so.Mapped[User] = so.relationship()
@@ -250,15 +317,25 @@ class Extension(db.Model):
         sa.CheckConstraint("decision IS NULL OR decision IN ('approved', 'refused')", name="decision_known"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the case (one extension per case)
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), unique=True)
+    #: working days asked, 1 up to the scheme's extension_max_days
     days: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    #: why more time is needed
     reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: the staff member who asked
     requested_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when it was asked (naive UTC), before the reply deadline
     requested_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: approved or refused; NULL while waiting for an admin
     decision: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    #: the admin who decided; NULL while waiting
     decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when it was decided (naive UTC); NULL while waiting
     decided_at: so.Mapped[datetime | None]
+    #: the admin's note on the decision; empty if none
     decision_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
     case: so.Mapped[Case] = so.relationship(back_populates="extension")
@@ -279,10 +356,15 @@ class CallbackRequest(db.Model):
         sa.CheckConstraint("items <> ''", name="items_given"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the unit rated badly
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"))
+    #: the 11-digit mobile number the respondent left for the callback
     phone: so.Mapped[str] = so.mapped_column(sa.String(11))
-    items: so.Mapped[str] = so.mapped_column(sa.Text)  # "dimension:item" lines of the low-rated items
+    #: the badly rated items, one "dimension：item text" line each (never empty)
+    items: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: the Beijing date of the rating; no time, so that it cannot be matched to the response
     requested_on: so.Mapped[date]
 
     unit: so.Mapped[Unit] = so.relationship()
@@ -320,18 +402,30 @@ class OutboxMessage(db.Model):
                            name="sent_has_reference"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the case the notice is about; NULL for a notice about no case
     case_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    #: who it is for: citizen, unit or office
     audience: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: the unit addressed; required when the audience is unit, NULL otherwise
     unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("units.id"))
+    #: the citizen's mobile number; required when the audience is citizen, NULL otherwise
     phone: so.Mapped[str | None] = so.mapped_column(sa.String(11))
+    #: which notice it is: a key of notify.TEMPLATES (received, accepted, reminder …)
     topic: so.Mapped[str] = so.mapped_column(sa.String(20))
+    #: the full text, as sent
     body: so.Mapped[str] = so.mapped_column(sa.Text)
-    # Makes a repeated sweep write a reminder once: e.g. "reminder:12:reply:2026-03-02:unit".
+    #: makes a repeated sweep write a reminder once: e.g. "reminder:12:reply:2026-03-02:unit"; NULL for
+    #: notices that may repeat
     dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(120), unique=True)
+    #: when it was queued (naive UTC)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: when a back end took it (logged or accepted by the gateway) (naive UTC); NULL while pending or failed
     sent_at: so.Mapped[datetime | None]
+    #: sending attempts so far; back to 0 when the office requeues it
     attempts: so.Mapped[int] = so.mapped_column(default=0)
+    #: the last failed attempt's error (up to 300 characters); empty if none
     last_error: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     #: a DeliveryStatus: pending until a back end took the notice; logged is not sent
     status: so.Mapped[str] = so.mapped_column(sa.String(12), default=DeliveryStatus.pending, index=True)
@@ -360,17 +454,29 @@ class Deduction(db.Model):
                            name="revoke_has_reason"),
     )
 
+    #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the unit charged: the one handling the case when its deadline passed
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: the assessment year charged: the year of the missed deadline
     year: so.Mapped[int] = so.mapped_column(index=True)
+    #: points deducted (> 0), the scheme's adjustments.overdue_case_deduction at the time
     points: so.Mapped[float]
+    #: the case, as evidence
     case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"))
+    #: the step whose deadline was missed: reply or review
     stage: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: the missed deadline (Beijing date)
     due_on: so.Mapped[date]
+    #: the reason as it goes to the ledger, naming the case and the deadline
     reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: when the deadline was found missed (naive UTC)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: when it was revoked (naive UTC); NULL while it counts
     revoked_at: so.Mapped[datetime | None]
+    #: the admin who revoked it; required once revoked, NULL before
     revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: why it was revoked; required once revoked, empty before
     revoke_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
     unit: so.Mapped[Unit] = so.relationship()
@@ -383,9 +489,13 @@ class CalendarYear(db.Model):
 
     __tablename__ = "calendar_years"
 
+    #: the year the notice covers
     year: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    #: the admin's note on the notice (its title or number, say); empty if none
     note: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    #: the admin who loaded it; NULL when loaded from the command line
     loaded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when it was (last) loaded (naive UTC)
     loaded_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
@@ -394,7 +504,11 @@ class CalendarDay(db.Model):
 
     __tablename__ = "calendar_days"
 
+    #: the date
     day: so.Mapped[date] = so.mapped_column(primary_key=True)
+    #: the loaded notice (year) it comes from
     year: so.Mapped[int] = so.mapped_column(sa.ForeignKey("calendar_years.year"), index=True)
+    #: True for a make-up workday (调休) on a weekend, False for a holiday on a weekday
     workday: so.Mapped[bool]
+    #: the holiday's name (春节 …); empty if not given
     name: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
