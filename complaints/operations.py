@@ -14,6 +14,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.audit import operations as audit
 from app.kernel.refusals import Refusal
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
@@ -169,6 +170,7 @@ def view_identity(case, user, now=None):
         raise CaseError("无权查看投诉人身份信息。", 403)
     db.session.add(IdentityView(case_id=case.id, user_id=user.id, viewed_at=_now(now)))
     db.session.flush()
+    audit.record("case.identity_view", case, actor=user, details={"number": case.number})
     return case.citizen_name or "", case.citizen_phone or ""
 
 
@@ -341,6 +343,7 @@ def release_identity(case, actor, reason, version=None, now=None):
         raise CaseConflict("已向承办单位提供过身份信息。")
     _act(case, "release_identity", actor, reason, version, now)
     case.identity_released = True
+    audit.record("case.identity_release", case, actor=actor, details={"number": case.number, "reason": reason})
 
 
 def queue_order():

@@ -7,18 +7,22 @@ import secrets
 
 import sqlalchemy as sa
 
+from app.audit import operations as audit
 from app.kernel.db import upsert
 from app.kernel.extensions import db
 from app.registry.models import Unit, Window
 from surveys.models import GROUP_LABELS, Campaign, FixedRespondent, Group, Invitation, Item, Questionnaire
-from surveys.operations import SurveyError, response_counts, revise_questionnaire, token_hash
+from surveys.operations import SurveyError, issue_invitations as issue_new_invitations, response_counts, \
+    revise_questionnaire, token_hash
 
 RESPONDENT_KINDS = {"enterprise": "企业", "body": "机关团体", "person": "个人"}
 RESPONDENT_COLUMNS = ("name", "kind", "contact")
 
 
-def save_campaign(campaign, *, year, name, opens_on, closes_on, fixed_questionnaire, nonfixed_questionnaire):
-    """Create (campaign None) or update a campaign; refuses overlapping dates. Flushes only."""
+def save_campaign(campaign, *, year, name, opens_on, closes_on, fixed_questionnaire, nonfixed_questionnaire,
+                  actor=None):
+    """Create (campaign None) or update a campaign; refuses overlapping dates; `actor` is recorded.
+    Flushes only."""
     if opens_on > closes_on:
         raise SurveyError("开始日期不能晚于结束日期。")
     for questionnaire, group in ((fixed_questionnaire, Group.fixed), (nonfixed_questionnaire, Group.nonfixed)):
@@ -31,13 +35,23 @@ def save_campaign(campaign, *, year, name, opens_on, closes_on, fixed_questionna
     overlap = db.session.scalar(stmt.limit(1))
     if overlap is not None:
         raise SurveyError(f"日期与测评活动“{overlap.name}”重叠，同一天只能有一个测评活动。", 409)
+    action, before = ("campaign.create", {}) if campaign is None else ("campaign.edit", _campaign_fields(campaign))
     campaign = campaign or Campaign()
     campaign.year, campaign.name, campaign.opens_on, campaign.closes_on = year, name.strip(), opens_on, closes_on
     campaign.fixed_questionnaire_id = fixed_questionnaire.id
     campaign.nonfixed_questionnaire_id = nonfixed_questionnaire.id
     db.session.add(campaign)
     db.session.flush()
+    after = _campaign_fields(campaign)
+    audit.record(action, campaign, actor=actor, details={"name": campaign.name, "year": year,
+                                                         "changes": audit.changes(before, after) if before else {}})
     return campaign
+
+
+def _campaign_fields(campaign):
+    return {"year": campaign.year, "name": campaign.name, "opens_on": campaign.opens_on.isoformat(),
+            "closes_on": campaign.closes_on.isoformat(), "fixed_questionnaire": campaign.fixed_questionnaire_id,
+            "nonfixed_questionnaire": campaign.nonfixed_questionnaire_id}
 
 
 def latest_version(code):
@@ -55,7 +69,7 @@ def check_item_specs(items):
         raise SurveyError("题目权重须大于0。")
 
 
-def create_questionnaire(*, code, group, title, items):
+def create_questionnaire(*, code, group, title, items, actor=None):
     if not code:
         raise SurveyError("请填写问卷代码。")
     if latest_version(code) is not None:
@@ -65,10 +79,11 @@ def create_questionnaire(*, code, group, title, items):
     questionnaire.items = [Item(position=i, **spec) for i, spec in enumerate(items)]
     db.session.add(questionnaire)
     db.session.flush()
+    audit.record("questionnaire.create", questionnaire, actor=actor, details=_questionnaire_details(questionnaire))
     return questionnaire
 
 
-def edit_questionnaire(questionnaire, *, title, items):
+def edit_questionnaire(questionnaire, *, title, items, actor=None):
     """Edit the latest version: in place while unanswered, else a new version (see revise_questionnaire)."""
     if questionnaire.version != latest_version(questionnaire.code):
         raise SurveyError("历史版本不能修改，请修改最新版本。", 409)
@@ -76,7 +91,14 @@ def edit_questionnaire(questionnaire, *, title, items):
     current = revise_questionnaire(questionnaire, items)
     current.title = title.strip()
     db.session.flush()
+    action = "questionnaire.edit" if current.id == questionnaire.id else "questionnaire.revise"
+    audit.record(action, current, actor=actor, details=_questionnaire_details(current))
     return current
+
+
+def _questionnaire_details(questionnaire):
+    return {"code": questionnaire.code, "version": questionnaire.version, "title": questionnaire.title,
+            "items": len(questionnaire.items)}
 
 
 def read_fixed_respondents(data):
@@ -115,10 +137,24 @@ def _respondent_row(line, row, seen):
     return {"name": name, "kind": kind, "contact": contact}
 
 
-def import_fixed_respondents(unit, rows):
+def import_fixed_respondents(unit, rows, actor=None):
     """Add new respondents and update changed ones by name; never deletes. Returns (created, updated)."""
     existing = {r.name: r for r in db.session.scalars(sa.select(FixedRespondent).where(FixedRespondent.unit_id == unit.id))}
-    return upsert(existing, rows, "name", lambda row: FixedRespondent(unit_id=unit.id, **row))
+    created, updated = upsert(existing, rows, "name", lambda row: FixedRespondent(unit_id=unit.id, **row))
+    audit.record("respondents.import", unit, actor=actor, details={"unit": unit.code, "created": created,
+                                                                 "updated": updated})
+    return created, updated
+
+
+def issue_invitations(campaign, unit, *, reissue=False, actor=None):
+    """Tokens for the unit's respondents without one, and with `reissue` new tokens for unused ones first
+    (tokens issued now are not replaced at once); returns [(respondent, token)] and records how many."""
+    reissued = reissue_unused_invitations(campaign, unit) if reissue else []
+    issued = reissued + issue_new_invitations(campaign, unit)
+    if issued:
+        audit.record("invitation.reissue" if reissued else "invitation.issue", campaign, actor=actor, details={
+            "unit": unit.code, "count": len(issued), "reissued": len(reissued)})
+    return issued
 
 
 def mask_contact(contact):

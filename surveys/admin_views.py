@@ -86,7 +86,7 @@ def _campaign_page(campaign):
             campaign, year=form.year.data, name=form.name.data, opens_on=form.opens_on.data,
             closes_on=form.closes_on.data,
             fixed_questionnaire=_questionnaire(form.fixed_questionnaire.data),
-            nonfixed_questionnaire=_questionnaire(form.nonfixed_questionnaire.data),
+            nonfixed_questionnaire=_questionnaire(form.nonfixed_questionnaire.data), actor=current_user,
         )
     except ops.SurveyError as error:
         return render_template("surveys/admin/campaign_form.html", notice=error.message, **context), error.status
@@ -151,9 +151,10 @@ def _questionnaire_page(form, questionnaire):
     try:
         if questionnaire is None:
             saved = staff_ops.create_questionnaire(code=form.code.data or "", group=form.group.data,
-                                             title=form.title.data, items=form.item_specs())
+                                             title=form.title.data, items=form.item_specs(), actor=current_user)
         else:
-            saved = staff_ops.edit_questionnaire(questionnaire, title=form.title.data, items=form.item_specs())
+            saved = staff_ops.edit_questionnaire(questionnaire, title=form.title.data, items=form.item_specs(),
+                                                 actor=current_user)
     except ops.SurveyError as error:
         return render_template("surveys/admin/questionnaire_form.html", notice=error.message, **context), error.status
     if questionnaire is not None and saved.id != questionnaire.id:
@@ -225,7 +226,8 @@ def respondents_import(code):
     if not form.validate_on_submit():
         return _respondents_page(code, 400, "请选择要导入的 CSV 文件。")
     try:
-        created, updated = staff_ops.import_fixed_respondents(unit, staff_ops.read_fixed_respondents(form.file.data.read()))
+        created, updated = staff_ops.import_fixed_respondents(
+            unit, staff_ops.read_fixed_respondents(form.file.data.read()), actor=current_user)
     except ops.SurveyError as error:
         return _respondents_page(code, error.status, f"导入失败，未保存任何数据。{error.message}")
     flash(f"导入完成：新增 {created} 个固定服务对象，更新 {updated} 个。", "success")
@@ -242,9 +244,7 @@ def invitations_issue(code):
     if not form.validate_on_submit():
         return _respondents_page(code, 400, "请选择测评活动。")
     campaign = db.session.get(Campaign, int(form.campaign.data))
-    # Reissue first: tokens issued just now must not be replaced in the same request.
-    issued = staff_ops.reissue_unused_invitations(campaign, unit) if form.reissue.data else []
-    issued += ops.issue_invitations(campaign, unit)
+    issued = staff_ops.issue_invitations(campaign, unit, reissue=form.reissue.data, actor=current_user)
     if not issued:
         flash("没有需要发放的邀请：名单中的服务对象都已有邀请码。如邀请链接遗失，可勾选“重新生成”。", "info")
         return redirect(url_for("survey_admin.respondents", code=unit.code, campaign=campaign.id))
@@ -266,7 +266,7 @@ def invitation_letters(code):
     if not form.validate_on_submit():
         return _respondents_page(code, 400, "请选择测评活动。")
     campaign = db.session.get(Campaign, int(form.campaign.data))
-    pdf, count = printing.invitation_letters(campaign, unit)
+    pdf, count = printing.invitation_letters(campaign, unit, actor=current_user)
     if not count:
         flash("没有需要寄发的邀请函：名单为空，或名单中的服务对象都已作答。", "info")
         return redirect(url_for("survey_admin.respondents", code=unit.code, campaign=campaign.id))

@@ -3,6 +3,7 @@
 Invitation tokens are stored hashed, so a letter can only be printed with a fresh token: printing the
 letters of a unit issues tokens to respondents without one and replaces those not yet used.
 """
+from app.audit import operations as audit
 from app.kernel.links import public_url
 from app.kernel.pdf import render_pdf
 from app.kernel.qr import data_uri, qr_png
@@ -29,9 +30,12 @@ def posters_pdf(windows, size="A4"):
     return render_pdf("pdf/posters.html", posters=[poster_context(w) for w in windows], size=size)
 
 
-def invitation_letters(campaign, unit):
-    """(PDF bytes, count): a letter for each respondent of `unit` who has not answered, with a fresh token."""
+def invitation_letters(campaign, unit, actor=None):
+    """(PDF bytes, count): a letter for each respondent of `unit` who has not answered, with a fresh token;
+    `actor` is recorded (None: a command)."""
     issued = reissue_unused_invitations(campaign, unit) + ops.issue_invitations(campaign, unit)
+    if issued:
+        audit.record("invitation.letters", campaign, actor=actor, details={"unit": unit.code, "count": len(issued)})
     issued.sort(key=lambda pair: pair[0].id)
     letters = []
     for respondent, token in issued:

@@ -45,6 +45,12 @@ def record(action, target=None, *, details=None, actor=CURRENT_USER, keep_if_ref
     return entry
 
 
+def changes(before, after):
+    """{field: [old, new]} for each field of `after` whose value differs from `before` (both dicts), for
+    an entry's details."""
+    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
+
+
 def _fields(action, target, details, actor):
     if actor is CURRENT_USER:
         actor = current_user if has_request_context() and current_user.is_authenticated else None

@@ -34,8 +34,8 @@ def log():
     page = db.paginate(stmt, page=number, per_page=PER_PAGE, error_out=False)
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("audit/log.html", form=form, page=page, chain=operations.verify(), args=args,
-                           actions=ACTIONS, object_types=OBJECT_TYPES, detail_labels=DETAIL_LABELS,
-                           details_of=operations.details_of, local=local_text), 200 if valid else 400
+                           actions=ACTIONS, object_types=OBJECT_TYPES, details=details_text,
+                           local=local_text), 200 if valid else 400
 
 
 def _time_range(form):
@@ -43,3 +43,21 @@ def _time_range(form):
     since = local_day_start(form.since.data) if form.since.data else None
     until = local_day_start(form.until.data + timedelta(days=1)) if form.until.data else None
     return {"since": since, "until": until}
+
+
+def details_text(entry):
+    """An entry's details as [(label, text)] in words: yes/no for flags, "old → new" for changes."""
+    return [(DETAIL_LABELS.get(key, key), _text(value)) for key, value in operations.details_of(entry).items()
+            if value not in ("", {}, [], None)]
+
+
+def _text(value):
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, dict):
+        return "；".join(f"{DETAIL_LABELS.get(key, key)} {_text(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return " → ".join(map(_text, value))
+    return str(value)

@@ -34,7 +34,7 @@ def units_import(file):
         rows = operations.check_rows(operations.read_csv(file), category_names(current_scheme()))
     except operations.RegistryError as error:
         raise click.ClickException(str(error)) from None
-    created, updated = operations.import_units(rows)
+    created, updated = operations.import_units(rows, file=file.name)
     db.session.commit()
     click.echo(f"单位：新增 {created}，更新 {updated}")
 

@@ -10,10 +10,11 @@ import secrets
 
 import sqlalchemy as sa
 
+from app.audit import operations as audit
 from app.kernel.db import upsert
 from app.kernel.extensions import db
 from app.kernel.refusals import Refusal
-from app.registry.models import Role, Unit, User, Window
+from app.registry.models import ROLE_LABELS, Role, Unit, User, Window
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 ANHUI_LIST = os.path.join(DATA_DIR, "anhui-2012-units.txt")
@@ -110,17 +111,25 @@ def check_rows(rows, categories):
     return rows
 
 
-def save_unit(unit, *, code, name, category, active):
-    """Create (unit None) or update a unit; refuses a code or name another unit has."""
+def save_unit(unit, *, code, name, category, active, actor=None):
+    """Create (unit None) or update a unit; refuses a code or name another unit has. `actor` is
+    recorded (None: a command)."""
     clash = db.session.scalar(sa.select(Unit.id).where(
         sa.or_(Unit.code == code, Unit.name == name), Unit.id != (unit.id if unit else -1)).limit(1))
     if clash is not None:
         raise Refusal("单位代码或名称已被其他单位使用。", 409)
+    action, before = ("unit.create", {}) if unit is None else ("unit.edit", _unit_fields(unit))
     unit = unit or Unit()
     unit.code, unit.name, unit.category, unit.active = code, name, category, active
     db.session.add(unit)
     db.session.flush()
+    audit.record(action, unit, actor=actor, details={
+        "code": code, "name": name, "changes": audit.changes(before, _unit_fields(unit)) if before else {}})
     return unit
+
+
+def _unit_fields(unit):
+    return {"code": unit.code, "name": unit.name, "category": unit.category, "active": unit.active}
 
 
 def suggest_window_code(unit):
@@ -132,22 +141,33 @@ def suggest_window_code(unit):
     return f"{unit.code}-W{n}"
 
 
-def save_window(window, unit, *, code, name, location, active):
-    """Create (window None) or update a service window; its code must be free."""
+def save_window(window, unit, *, code, name, location, active, actor=None):
+    """Create (window None) or update a service window; its code must be free. `actor` is recorded."""
     clash = db.session.scalar(sa.select(Window.id).where(Window.code == code, Window.id != (window.id if window else -1)))
     if clash is not None:
         raise Refusal(f"窗口代码 {code} 已被使用，请换一个。", 409)
+    action, before = ("window.create", {}) if window is None else ("window.edit", _window_fields(window))
     window = window or Window(unit_id=unit.id)
     window.code, window.name, window.location, window.active = code, name, location, active
     db.session.add(window)
     db.session.flush()
+    audit.record(action, window, actor=actor, details={
+        "code": code, "unit": unit.code, "changes": audit.changes(before, _window_fields(window)) if before else {}})
     return window
 
 
-def import_units(rows):
-    """Insert new units and update changed ones by code; never deletes. Flushes only."""
+def _window_fields(window):
+    return {"code": window.code, "name": window.name, "location": window.location, "active": window.active}
+
+
+def import_units(rows, actor=None, file=""):
+    """Insert new units and update changed ones by code; never deletes. Flushes only; records the import
+    (by `actor`, None for a command) when it changed anything."""
     existing = {unit.code: unit for unit in db.session.scalars(sa.select(Unit))}
-    return upsert(existing, rows, "code", lambda row: Unit(**row))
+    created, updated = upsert(existing, rows, "code", lambda row: Unit(**row))
+    if created or updated:
+        audit.record("unit.import", actor=actor, details={"created": created, "updated": updated, "file": file})
+    return created, updated
 
 
 def export_csv():
@@ -161,11 +181,11 @@ def export_csv():
 
 def load_default_units():
     with open(ANHUI_CSV, encoding="utf-8") as fh:
-        return import_units(read_csv(fh))
+        return import_units(read_csv(fh), file=os.path.basename(ANHUI_CSV))
 
 
-def create_user(username, role, unit=None, display_name=""):
-    """A new account with a one-time password; returns (user, password)."""
+def create_user(username, role, unit=None, display_name="", actor=None):
+    """A new account with a one-time password; returns (user, password). `actor` is recorded."""
     if role == Role.liaison and unit is None:
         raise Refusal("单位联络员须选择所属单位。")
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
@@ -173,13 +193,38 @@ def create_user(username, role, unit=None, display_name=""):
     user = User(username=username, display_name=display_name.strip(), role=role,
                 unit_id=unit.id if unit is not None and role == Role.liaison else None)
     db.session.add(user)
-    return user, reset_password(user)
+    password = _one_time_password(user)
+    audit.record("user.create", user, actor=actor, details=_account_details(user))
+    return user, password
 
 
-def reset_password(user):
+def _account_details(user):
+    """What an entry says about an account: names and role in words, the unit by code."""
+    return {"username": user.username, "name": user.display_name, "role": ROLE_LABELS.get(user.role, user.role),
+            "unit": user.unit.code if user.unit_id and user.unit else ""}
+
+
+def reset_password(user, actor=None):
     """Set a fresh one-time password, to be changed at first sign-in; returns it (shown once)."""
+    password = _one_time_password(user)
+    audit.record("user.reset_password", user, actor=actor, details={"username": user.username})
+    return password
+
+
+def _one_time_password(user):
     password = secrets.token_urlsafe(12)
     user.set_password(password)
     user.must_change_password = True
     db.session.flush()
     return password
+
+
+def set_active(user, active, actor):
+    """Enable or disable an account; nobody disables the account they are using."""
+    if actor is not None and user.id == actor.id and not active:
+        raise Refusal("不能停用自己正在使用的账号。", 409)
+    if user.active != active:
+        user.active = active
+        db.session.flush()
+        audit.record("user.enable" if active else "user.disable", user, actor=actor,
+                     details={"username": user.username})

@@ -39,7 +39,8 @@ def units_import():
     try:
         text = form.file.data.read().decode("utf-8-sig")
         rows = operations.read_csv(io.StringIO(text))
-        created, updated = operations.import_units(operations.check_rows(rows, category_names(current_scheme())))
+        created, updated = operations.import_units(operations.check_rows(rows, category_names(current_scheme())),
+                                                   actor=current_user, file=form.file.data.filename or "")
     except UnicodeDecodeError:
         flash("文件不是 UTF-8 编码，请在表格软件中另存为“CSV UTF-8”。", "error")
         return units(), 400
@@ -79,7 +80,8 @@ def _unit_page(unit):
             return render_template("registry/unit_form.html", **context), 400
         try:
             saved = operations.save_unit(unit, code=form.code.data.strip(), name=form.name.data.strip(),
-                                       category=int(form.category.data), active=form.active.data)
+                                       category=int(form.category.data), active=form.active.data,
+                                       actor=current_user)
         except Refusal as refusal:
             return _refuse("registry/unit_form.html", refusal.status, refusal.message, **context)
         flash(f"已保存单位 {saved.name}。", "success")
@@ -112,7 +114,8 @@ def _window_page(form, unit, window):
         return render_template("registry/window_form.html", **context), 400
     try:
         window = operations.save_window(window, unit, code=form.code.data.strip(), name=form.name.data.strip(),
-                                      location=(form.location.data or "").strip(), active=form.active.data)
+                                      location=(form.location.data or "").strip(), active=form.active.data,
+                                      actor=current_user)
     except Refusal as refusal:
         return _refuse("registry/window_form.html", refusal.status, refusal.message, **context)
     flash(f"已保存服务窗口 {window.code}。", "success")
@@ -138,7 +141,7 @@ def user_new():
     unit = db.session.scalar(sa.select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
     try:
         user, password = operations.create_user(form.username.data, form.role.data, unit,
-                                              form.display_name.data or "")
+                                              form.display_name.data or "", actor=current_user)
     except Refusal as refusal:
         return _refuse("registry/user_form.html", refusal.status, refusal.message, form=form)
     return _show_password_once(user, password, created=True)
@@ -155,10 +158,11 @@ def _show_password_once(user, password, created):
 def user_active(user_id):
     user = db.get_or_404(User, user_id)
     active = request.form.get("active") == "1"
-    if user.id == current_user.id and not active:
-        flash("不能停用自己正在使用的账号。", "error")
-        return users(), 409
-    user.active = active
+    try:
+        operations.set_active(user, active, current_user)
+    except Refusal as refusal:
+        flash(refusal.message, "error")
+        return users(), refusal.status
     flash(f"账号 {user.username} 已{'启用' if active else '停用'}。", "success")
     return redirect(url_for("admin.users"))
 
@@ -167,4 +171,4 @@ def user_active(user_id):
 @role_required("admin")
 def user_reset_password(user_id):
     user = db.get_or_404(User, user_id)
-    return _show_password_once(user, operations.reset_password(user), created=False)
+    return _show_password_once(user, operations.reset_password(user, actor=current_user), created=False)

@@ -4,6 +4,7 @@ import re
 
 import sqlalchemy as sa
 
+from app.audit import operations as audit
 from app.documents import operations as document_operations
 from app.documents.layout import official
 from app.kernel.clock import utcnow
@@ -79,6 +80,8 @@ def issue(*, unit, year, level_code, facts, official_name, case_numbers, dated, 
     db.session.flush()
     admonition.adjustment_id = line.id
     db.session.flush()
+    audit.record("admonition.issue", admonition, actor=actor, details={
+        "unit": unit.code, "year": year, "level": level["label"], "amount": line.amount, "document": document.code})
     return admonition
 
 
@@ -95,6 +98,7 @@ def revoke(admonition, actor, reason):
     if line is not None and line.revoked_at is None:
         line.revoked_at, line.revoked_by_id, line.revoke_reason = now, actor.id, f"问责撤销：{reason}"
     db.session.flush()
+    audit.record("admonition.revoke", admonition, actor=actor, details={"year": admonition.year, "reason": reason})
 
 
 def admonitions_of(year):

@@ -88,7 +88,7 @@ def adjustments():
 def adjustments_sync():
     """Bring overdue-case deductions into the ledger (a score run does this too); a GET never writes."""
     year = requested_year(request.form.get("year", type=int))  # CSRFProtect has checked the token
-    fed = ops.feed_overdue_deductions(year)
+    fed = ops.feed_overdue_deductions(year, actor=current_user)
     flash(f"已同步超期扣分：新增 {fed['added']} 条，撤销 {fed['revoked']} 条。", "success")
     return redirect(url_for("stats_inputs.adjustments", year=year))
 

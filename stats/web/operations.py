@@ -5,6 +5,7 @@ import io
 
 import sqlalchemy as sa
 
+from app.audit import operations as audit
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
 from app.kernel.refusals import Refusal
@@ -88,6 +89,8 @@ def import_parts(text, filename, year, user, scheme):
         score.note = (row.get("note") or "").strip()
         score.imported_by_id, score.imported_at = user_id, now
     db.session.flush()
+    audit.record("parts.import", actor=user, details={"year": year, "file": filename or "", "created": created,
+                                                      "updated": updated})
     return created, updated
 
 
@@ -104,6 +107,8 @@ def add_adjustment(unit, year, amount, reason, evidence, user):
                       origin=Origin.manual, created_by_id=user.id, created_at=utcnow())
     db.session.add(line)
     db.session.flush()
+    audit.record("adjustment.add", line, actor=user, details={"unit": unit.code, "year": year, "amount": line.amount,
+                                                              "reason": reason})
     return line
 
 
@@ -120,6 +125,8 @@ def revoke_adjustment(line, user, reason):
         raise StatsError("撤销须填写理由。")
     line.revoked_at, line.revoked_by_id, line.revoke_reason = utcnow(), user.id, reason
     db.session.flush()
+    audit.record("adjustment.revoke", line, actor=user, details={"year": line.year, "amount": line.amount,
+                                                                 "reason": reason})
 
 
 def ledger_totals(lines, caps):
@@ -166,7 +173,7 @@ def pending_overdue(year, deductions=None):
     return {"added": len(to_add), "revoked": len(to_revoke)}
 
 
-def feed_overdue_deductions(year, deductions=None):
+def feed_overdue_deductions(year, deductions=None, actor=None):
     """Bring the year's overdue-case deductions into the ledger; safe to repeat.
 
     `deductions` defaults to what the receivers of `overdue_deductions_wanted` answer: dicts with unit_code,
@@ -185,7 +192,10 @@ def feed_overdue_deductions(year, deductions=None):
         why = (deduction.get("revoke_reason") or "").strip()
         line.revoked_at, line.revoke_reason = now, f"超期扣分已撤销：{why}" if why else "超期扣分已撤销"
     db.session.flush()
-    return {"added": len(to_add), "revoked": len(to_revoke)}
+    fed = {"added": len(to_add), "revoked": len(to_revoke)}
+    if to_add or to_revoke:
+        audit.record("adjustment.sync", actor=actor, details={"year": year, **fed})
+    return fed
 
 
 # --- Reinstatement of excluded responses ---------------------------------------------------------
@@ -215,5 +225,6 @@ def reinstate(public_id, note, user, run):
                          created_at=utcnow())
     db.session.add(line)
     db.session.flush()
+    audit.record("response.reinstate", line, actor=user, details={"year": year, "reason": reason, "note": note})
     return line
 

@@ -4,6 +4,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from app.audit import operations as audit
 from app.documents import operations as document_operations
 from app.kernel.clock import utcnow
 from app.kernel.extensions import db
@@ -102,7 +103,7 @@ def create_run(year, user, scheme_name=None, note="", progress=None):
     The scheme file is read once: the rules used, the hash stored and the text kept in the results
     (results["scheme_text"]) all come from the same bytes, so a run cannot record a scheme it did not use.
     """
-    feed_overdue_deductions(year)
+    feed_overdue_deductions(year, actor=user)
     source = current_scheme_file(scheme_name)
     scheme = source.scheme
     results, hashes = compute_results(year, scheme, progress)
@@ -118,6 +119,7 @@ def create_run(year, user, scheme_name=None, note="", progress=None):
             db.session.add(run)
     except IntegrityError:
         raise StatsError("同一年度的另一次计分刚刚完成，请刷新后查看。", 409) from None
+    audit.record("run.create", run, actor=user, details={"year": year, "sequence": run.sequence})
     return run
 
 
@@ -145,6 +147,8 @@ def publish_run(run, user, confirm_missing_parts=False):
                          f"确需按 0 分发布，请勾选“确认缺项按0分发布”。", 409, errors=missing)
     run.status, run.published_at, run.published_by_id = RunStatus.published, utcnow(), user.id
     db.session.flush()
+    audit.record("run.publish", run, actor=user, details={"year": run.year, "sequence": run.sequence,
+                                                          "missing_parts": len(missing)})
 
 
 def _changed(old, new):
@@ -210,7 +214,9 @@ def issue_ranking_notice(run, user, dated):
         raise StatsError(f"本次计分结果已印发通报（{existing.code}），不能重复编号。", 409)
     documents = current_scheme()["documents"]
     notice = ranking_notice(run.results, documents)
-    return document_operations.issue(
+    issued = document_operations.issue(
         kind="ranking_notice", title=notice["title"], subject=f"score_run:{run.id}",
         prefix=documents["number_prefix"], year=dated.year, dated=dated, actor=user,
         render=lambda number: render_ranking_notice(run.results, documents, dated=dated, number=number))
+    audit.record("notice.issue", run, actor=user, details={"year": run.year, "document": issued.code})
+    return issued

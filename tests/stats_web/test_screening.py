@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.audit.models import AuditEntry
 from app.kernel.extensions import db
 from stats.web.models import Reinstatement, ScoreRun
 from stats.web.operations import StatsError, reinstate
@@ -43,6 +44,8 @@ def test_reinstatement_is_recorded_and_changes_the_next_run(client, repeat, staf
     assert response.status_code == 302
     record = db.session.scalars(sa.select(Reinstatement)).one()
     assert (record.response_id, record.reason, record.created_by_id) == (second.id, "repeat_client", staff.id)
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "response.reinstate")).one()
+    assert (entry.username, entry.object_id) == (staff.username, str(record.id))
     assert "核实为两位不同市民共用手机" in client.get(f"/stats/screening?year={YEAR}").data.decode()
     rerun = create_run(YEAR, staff, "default")
     # non-fixed is now (1.0 + 0.0) / 2: index 0.6 × 1.0 + 0.4 × 0.5 = 0.8
