@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import UnicodeConverter
 
-from app.kernel import config, db
+from app.kernel import config, db, shared
 
 
 def create_app(test_config=None):
@@ -28,6 +28,7 @@ def create_app(test_config=None):
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
+    app.session_interface = shared.SharedPageSessions()
     app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     from app import composition  # late: the domains import the kernel, which runs this package first
 

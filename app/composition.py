@@ -7,7 +7,7 @@ from app.kernel.clock import chinese_date
 from app.kernel.text import chinese_numeral
 from app.kernel.links import public_base_missing
 from app.registry import api as registry_api, auth, cli as registry_cli, views as registry_views
-from complaints import blueprints as case_blueprints, deductions, operations as case_operations
+from complaints import blueprints as case_blueprints, deductions, followup, operations as case_operations
 from stats.web import blueprints as stats_blueprints, signals as stats_signals
 from surveys import signals as survey_signals
 from surveys.admin_views import bp as survey_admin_bp
@@ -31,6 +31,7 @@ def wire(app):
     # Connecting the same module-level function again (one app per test) is a no-op for blinker.
     survey_signals.callback_requested.connect(_store_callback_request, weak=False)
     stats_signals.overdue_deductions_wanted.connect(_overdue_deductions, weak=False)
+    stats_signals.callback_counts_wanted.connect(_callback_counts, weak=False)
 
 
 def _store_callback_request(_sender, **request):
@@ -39,3 +40,7 @@ def _store_callback_request(_sender, **request):
 
 def _overdue_deductions(_sender, year):
     return deductions.deductions_for_year(year)
+
+
+def _callback_counts(_sender, year):
+    return followup.callback_counts(year)

@@ -35,6 +35,8 @@ DEFAULTS = {
     # The app's root as the public reaches it (https://xn.example.gov.cn), for printed QR codes and
     # invitation links; None uses the request's host, which behind a proxy may be an internal name.
     "PUBLIC_BASE_URL": None,
+    # How long browsers and shared caches may keep the public results pages (公示), in seconds.
+    "PUBLIC_CACHE_SECONDS": 600,
     # Font stacks of official documents (公文): the fonts every government PC has first, then the open
     # fallbacks `./manage.sh` installs (Noto CJK, AR PL KaitiM GB), so a document renders anywhere.
     "PDF_FONTS": {

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from app.audit import operations as audit
 from app.kernel.extensions import db, login_manager
 from app.kernel.forms import CheckedForm
+from app.kernel.shared import is_shared_page
 from app.registry.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -23,7 +24,10 @@ def _load_user(user_id):
 
 @bp.before_app_request
 def _one_time_password_first():
-    """A user signed in with a one-time password may do nothing else until it is changed."""
+    """A user signed in with a one-time password may do nothing else until it is changed (public pages,
+    the same for everyone, stay open: they read no session)."""
+    if is_shared_page():
+        return None
     if (current_user.is_authenticated and current_user.must_change_password
             and request.endpoint not in ("auth.change_password", "auth.logout", "static")):
         return redirect(url_for("auth.change_password"))

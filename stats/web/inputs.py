@@ -17,6 +17,7 @@ from app.kernel.refusals import Refusal
 from app.registry.models import Unit, Window
 from stats.responses_io import responses_from_records
 from stats.web.models import Adjustment, PartScore, Reinstatement
+from stats.web.signals import callback_counts_wanted
 from surveys.models import Answer, Campaign, Item, Questionnaire, Response
 
 BATCH = 20_000
@@ -160,3 +161,12 @@ def responses_digest(responses, items):
         h.update(np.ascontiguousarray(getattr(responses, name)).tobytes())
     h.update(digest([list(responses.item_codes), items]).encode())
     return h.hexdigest()
+
+
+def callback_counts(year):
+    """{unit code: callback case counts} of the year, as the receivers of callback_counts_wanted answer."""
+    merged = {}
+    for _receiver, answer in callback_counts_wanted.send(None, year=year):
+        for code, counts in answer.items():
+            merged.setdefault(code, {}).update(counts)
+    return merged

@@ -26,7 +26,7 @@ FLAG_SHORT = {  # for the narrow 标记 column of the run tables; the full label
 }
 STATUS_LABELS = {"draft": "草稿", "published": "已发布"}
 INPUT_LABELS = {"units": "单位名单", "responses": "答卷", "parts": "考核项目分值", "adjustments": "加减分台账",
-                "reinstatements": "恢复计分的答卷", "scheme": "考核方案"}
+                "reinstatements": "恢复计分的答卷", "followup": "差评回访与整改", "scheme": "考核方案"}
 GROUPS = tuple(GROUP_LABELS.items())  # (code, label) for fixed, nonfixed
 
 

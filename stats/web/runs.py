@@ -10,11 +10,13 @@ from app.kernel.clock import utcnow
 from app.kernel.extensions import db
 from app.kernel.scheme import current_scheme, current_scheme_file
 from stats.responses_io import GROUPS
+from stats.followup import bad_counts, followup_rows
 from stats.scoring import dimension_indices, result_dict, score_units
 from stats.screening import straightlined
 from stats.totals import combine_totals, validate_parts
 from stats.web.inputs import (
     NoCampaign,
+    callback_counts,
     database_responses,
     digest,
     ledger_rows,
@@ -59,6 +61,8 @@ def compute_results(year, scheme, progress=None):
     results["straightline_by_unit"] = _straightline_by_unit(responses, units, scores.valid)
     results.update(
         year=year, registry=units, response_count=len(responses), reinstated=reinstated,
+        followup=followup_rows(units, bad_counts(units, responses, scores.valid, scheme["survey"]["bad_levels"]),
+                               callback_counts(year)),
         dimensions=dimension_indices(units, responses, items, scheme["survey"], scores.valid),
         totals=combine_totals(units, survey_points, parts, ledger, scheme),
         parts=parts, adjustments=ledger,
@@ -69,7 +73,8 @@ def compute_results(year, scheme, progress=None):
         confidence=scheme["survey"]["confidence"],
     )
     hashes = {"units": digest(units), "responses": responses_digest(responses, items), "parts": digest(parts),
-              "adjustments": digest(ledger), "reinstatements": digest(reinstated)}
+              "adjustments": digest(ledger), "reinstatements": digest(reinstated),
+              "followup": digest(results["followup"])}
     return results, hashes
 
 

@@ -6,3 +6,7 @@ _signals = Namespace()
 #: Sent with `year`; each receiver returns that year's overdue-case deductions as dicts with unit_code,
 #: points, case_number, stage, reason, revoked, revoke_reason.
 overdue_deductions_wanted = _signals.signal("overdue-deductions-wanted")
+
+#: Sent with `year`; each receiver returns {unit code: {"callbacks", "called_back", "to_rectify",
+#: "rectified"}}: that year's callback cases from bad ratings per rated unit (see stats/followup.py).
+callback_counts_wanted = _signals.signal("callback-counts-wanted")
