@@ -2,16 +2,19 @@
 the first-receiver record and the JSON API all validate through it. Every form here derives
 from CheckedForm, which refuses text the database cannot store before any other check."""
 import sqlalchemy as sa
-from wtforms import (BooleanField, Form, FieldList, FormField, HiddenField, IntegerField, MultipleFileField,
+from wtforms import (BooleanField, DateField, Form, FieldList, FormField, HiddenField, IntegerField, MultipleFileField,
                      RadioField, SelectChoice, SelectField, StringField, TextAreaField)
 from wtforms.validators import (AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
 from app.kernel.extensions import db
 from app.kernel.forms import PHONE_INVALID, CheckedForm
+from app.registry.forms import unit_choices
 from app.registry.models import Unit, Window
 from app.kernel.scheme import current_scheme
 from complaints.models import CASE_CHANNEL_LABELS, CITIZEN_KINDS, KIND_LABELS, RATING_LABELS, CaseChannel
+from complaints.queue import DUE_FILTERS, STATUS_GROUPS, Filters
+from complaints.workflow import STATUS_LABELS, STATUSES
 from app.kernel.privacy import normalise_phone
 
 KIND_CHOICES = [SelectChoice(str(kind), KIND_LABELS[kind]) for kind in CITIZEN_KINDS]
@@ -190,3 +193,49 @@ class CalendarForm(CheckedForm):
     year = IntegerField("年度", validators=[InputRequired("请填写年度"), NumberRange(min=2000, max=2100)])
     text = TextAreaField("放假安排（每行一条）", validators=[InputRequired("请粘贴放假安排"), Length(max=5000)])
     note = StringField("文件名称或文号", validators=[Optional(), Length(max=200)])
+
+
+class QueueForm(CheckedForm):
+    """The queue's search and filters, read from the query string (GET, no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("搜索", validators=[Optional(), Length(max=60, message="搜索内容不能超过60字")])
+    kind = SelectField("类型", default="", validate_choice=False)
+    status = SelectField("状态", default="open", validate_choice=False)
+    unit = SelectField("单位", default="", validate_choice=False)
+    channel = SelectField("渠道", default="", validate_choice=False)
+    received_from = DateField("接收日期自", validators=[Optional()])
+    received_to = DateField("至", validators=[Optional()])
+    due = SelectField("期限", default="", validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [("", "全部类型")] + [(str(k), label) for k, label in KIND_LABELS.items()]
+        self.status.choices = list(STATUS_GROUPS.items()) + [(str(s), STATUS_LABELS[s]) for s in STATUSES]
+        self.unit.choices = unit_choices("全部单位")
+        self.channel.choices = [("", "全部渠道")] + [(str(c), label) for c, label in CASE_CHANNEL_LABELS.items()]
+        self.due.choices = [("", "不限")] + list(DUE_FILTERS.items())
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        for field in (self.kind, self.status, self.unit, self.channel, self.due):
+            if field.data not in {c.value if isinstance(c, SelectChoice) else c[0] for c in field.choices}:
+                field.errors = [f"{field.label.text}无效，请从列表中选择"]
+                return False
+        if self.received_from.data and self.received_to.data and self.received_from.data > self.received_to.data:
+            self.received_to.errors = ["结束日期不能早于开始日期"]
+            return False
+        return True
+
+    def filters(self):
+        unit = active_unit(self.unit.data) if self.unit.data else None
+        return Filters(text=(self.q.data or "").strip(), kind=self.kind.data, status=self.status.data,
+                       unit_id=unit.id if unit else None, channel=self.channel.data,
+                       received_from=self.received_from.data, received_to=self.received_to.data, due=self.due.data)
+
+    def args(self):
+        """The filters as query arguments, for page and sort links (empty ones left out)."""
+        return {field.name: field.raw_data[0] for field in self if field.raw_data and field.raw_data[0]}

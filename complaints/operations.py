@@ -139,12 +139,17 @@ def find_case(number, code):
 
 # --- access -------------------------------------------------------------------------------------
 
-def visible_cases(user):
-    """A statement for the cases `user` may see: a unit liaison only those assigned to their unit."""
-    stmt = sa.select(Case)
+def visibility(user):
+    """The SQL condition on Case for the cases `user` may see: a unit liaison only those assigned to
+    their unit."""
     if user.role == Role.liaison:
-        stmt = stmt.where(Case.assigned_unit_id == user.unit_id)
-    return stmt
+        return Case.assigned_unit_id == user.unit_id
+    return sa.true()
+
+
+def visible_cases(user):
+    """A statement for the cases `user` may see."""
+    return sa.select(Case).where(visibility(user))
 
 
 def case_for_staff(number, user):
@@ -346,10 +351,15 @@ def release_identity(case, actor, reason, version=None, now=None):
     audit.record("case.identity_release", case, actor=actor, details={"number": case.number, "reason": reason})
 
 
+def current_due():
+    """Case.current_due_on in SQL: the deadline of the step now running, NULL once the case is finished."""
+    return sa.case(*[(Case.status.in_(workflow.statuses_in(stage)), getattr(Case, column))
+                     for stage, column in DUE_COLUMNS.items()], else_=None)
+
+
 def queue_order():
-    """Sort key in SQL: the deadline of the step now running (as Case.current_due_on), finished cases last."""
-    due = sa.case(*[(Case.status.in_(workflow.statuses_in(stage)), getattr(Case, column))
-                    for stage, column in DUE_COLUMNS.items()], else_=None)
+    """Sort key in SQL: the deadline of the step now running, finished cases last."""
+    due = current_due()
     return (due.is_(None), due, Case.received_at)
 
 

@@ -12,14 +12,15 @@ from app.registry.forms import unit_choices
 from app.registry.auth import role_required
 from app.kernel.clock import local_today
 from app.kernel.extensions import db
+from app.kernel.scheme import current_scheme
 from app.registry.models import Role, Unit
-from complaints import attachments, letters, operations as ops, workflow
+from complaints import attachments, letters, operations as ops, queue as cases_queue, workflow
 from app.kernel.clock import local_text
 from complaints.deductions import unit_is_late
 from complaints.forms import (AcceptForm, AssignForm, CloseForm, DeclineForm, ExtensionDecisionForm, ExtensionForm,
-                              RecordForm, ReleaseForm, ReplyForm, TransferForm, UnitReplyForm, active_unit)
+                              QueueForm, RecordForm, ReleaseForm, ReplyForm, TransferForm, UnitReplyForm, active_unit)
 from complaints.holidays import unknown_years, work_calendar
-from complaints.models import Attachment, Case, CaseKind, CASE_CHANNEL_LABELS, Deduction, IdentityView, RATING_LABELS
+from complaints.models import Attachment, CaseKind, CASE_CHANNEL_LABELS, Deduction, IdentityView, RATING_LABELS
 from app.kernel.privacy import mask_name, mask_phone
 
 bp = Blueprint("case_staff", __name__, url_prefix="/staff/cases")
@@ -132,20 +133,29 @@ def _case_or_404(number):
 @bp.route("/")
 @role_required(*CASE_ROLES)
 def queue():
-    scope = request.args.get("scope", "open")
-    stmt = ops.visible_cases(current_user)
-    if scope == "open":
-        stmt = stmt.where(Case.status.in_(workflow.OPEN_STATUSES))
-    elif scope == "closed":
-        stmt = stmt.where(Case.status.in_(workflow.FINAL_STATUSES))
-    number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    page = db.paginate(stmt.order_by(*ops.queue_order()), page=number, per_page=PER_PAGE, error_out=False)
+    """Search, filters and the figures; a filter that cannot be read answers 400 with the form."""
+    form = QueueForm(request.args)
     calendar, today = work_calendar(), local_today()
-    soon = {case.id for case in page.items if case.current_due_on and today <= case.current_due_on
-            and calendar.working_days_between(today, case.current_due_on) <= 1}
-    return render_template("complaints/queue.html", page=page, scope=scope, soon=soon, today=today,
-                           show_identity=current_user.role in OFFICE, mask_name=mask_name, mask_phone=mask_phone,
-                           unknown_years=unknown_years(today))
+    valid = form.validate()
+    stmt = cases_queue.queue_statement(current_user, form.filters() if valid else cases_queue.Filters(),
+                                       today, calendar)
+    number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = db.paginate(stmt, page=number, per_page=PER_PAGE, error_out=False, count=True)
+    left = {case.id: cases_queue.days_left(case, today, calendar) for case in page.items}
+    html = render_template("complaints/queue.html", page=page, form=form, args=form.args() if valid else {},
+                           left=left, today=today, soon_days=current_scheme()["cases"]["due_soon_days"], show_identity=current_user.role in OFFICE,
+                           figures=cases_queue.figures(current_user, today, calendar),
+                           mask_name=mask_name, mask_phone=mask_phone, unknown_years=unknown_years(today))
+    return html, 200 if valid else 400
+
+
+@bp.route("/trend")
+@role_required(*CASE_ROLES)
+def trend():
+    """Cases received, closed and declined per month over a year, with the satisfaction rate."""
+    today = local_today()
+    return render_template("complaints/trend.html", rows=cases_queue.trend(current_user, today),
+                           figures=cases_queue.figures(current_user, today, work_calendar()))
 
 
 @bp.route("/export.csv")
