@@ -19,7 +19,7 @@ from app.kernel.refusals import Refusal
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
 from app.registry.models import Role
-from app.kernel.scheme import current_scheme
+from app.kernel.scheme import bad_level_text, current_scheme
 from complaints import deductions, events, notify, workflow
 from app.kernel.clock import local_date
 from complaints.holidays import apply_deadlines, work_calendar
@@ -114,7 +114,7 @@ def open_pending_callbacks(now):
     requests = list(db.session.scalars(sa.select(CallbackRequest)).all())
     secrets.SystemRandom().shuffle(requests)  # the order of ids must not follow the order of responses
     for request in requests:
-        description = (f"市民在服务对象测评中对{request.unit.name}给出差评（不满意或非常不满意），并留下手机号要求回访。"
+        description = (f"市民在服务对象测评中对{request.unit.name}给出差评（{bad_level_text()}），并留下手机号要求回访。"
                        f"\n评价为差评的方面：\n{request.items}")
         create_case(kind=CaseKind.callback, unit=request.unit, description=description, phone=request.phone,
                     channel="survey", now=now)

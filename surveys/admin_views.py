@@ -19,14 +19,14 @@ from app.kernel.extensions import db
 from app.registry.models import Unit, Window
 from app.kernel.links import public_url
 from app.kernel.pdf import render_pdf
-from app.kernel.scheme import category_names, current_scheme
+from app.kernel.scheme import category_names, current_scheme, level_labels
 from surveys import forms
 from surveys import admin_operations as staff_ops
 from surveys import operations as ops, printing
 from app.kernel.qr import data_uri, qr_png, qr_svg
 from app.kernel.text import spreadsheet_safe
 from surveys.models import (
-    GROUP_LABELS, LEVEL_LABELS, Campaign, FixedRespondent, Group, Invitation, Questionnaire, Response,
+    GROUP_LABELS, Campaign, FixedRespondent, Group, Invitation, Questionnaire, Response,
 )
 
 bp = Blueprint("survey_admin", __name__, url_prefix="/admin/surveys")
@@ -366,7 +366,7 @@ def paper_entry():
     questionnaire = campaign.questionnaire_for(group)
     form = forms.build_paper_form(questionnaire, current_scheme()["intake"]["comment_max_chars"])
     context = {"form": form, "campaign": campaign, "unit": unit, "window": window, "group": group,
-               "groups": GROUP_LABELS, "questionnaire": questionnaire, "levels": LEVEL_LABELS,
+               "groups": GROUP_LABELS, "questionnaire": questionnaire, "levels": level_labels(),
                "entered": session.get("paper_sheets", 0)}
     if not form.is_submitted():
         return render_template("surveys/admin/paper_sheet.html", **context)

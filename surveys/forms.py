@@ -11,7 +11,8 @@ from wtforms.validators import (
 )
 
 from app.kernel.forms import CheckedForm, mobile_phone
-from surveys.models import LEVEL_LABELS, UNKNOWN_LABEL
+from app.kernel.scheme import level_labels
+from surveys.models import UNKNOWN_LABEL
 
 UNKNOWN = "0"  # the form's value for 不了解; stored as NULL
 
@@ -41,8 +42,9 @@ def build_questionnaire_form(questionnaire, comment_max, formdata=None, extra=No
             validators=[Optional(), Length(max=comment_max, message=f"意见和建议不能超过{comment_max}字")],
         )
 
+    levels = [SelectChoice(str(level), label) for level, label in level_labels().items()]
     for item in questionnaire.items:
-        choices = [SelectChoice(str(level), label) for level, label in LEVEL_LABELS.items()]
+        choices = list(levels)
         if item.allow_unknown:
             choices.append(SelectChoice(UNKNOWN, UNKNOWN_LABEL))
         required = item.required and not item.allow_unknown

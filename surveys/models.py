@@ -27,7 +27,6 @@ class ResponseChannel(enum.StrEnum):
 RESPONSE_CHANNEL_LABELS = {ResponseChannel.qr: "扫码", ResponseChannel.link: "邀请链接", ResponseChannel.paper: "纸质问卷"}
 
 # Stored levels follow the glossary: 5 = 非常满意 … 1 = 非常不满意; NULL = 不了解.
-LEVEL_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 UNKNOWN_LABEL = "不了解"
 
 

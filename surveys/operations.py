@@ -12,7 +12,7 @@ from app.kernel.refusals import Refusal
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
 from app.registry.models import Unit, Window
-from app.kernel.scheme import current_scheme
+from app.kernel.scheme import current_scheme, level_labels
 from surveys import fixed_intake, intake
 from surveys.signals import callback_requested
 from surveys.models import (
@@ -78,15 +78,15 @@ def check_open(campaign, today):
 
 
 def validate_levels(questionnaire, levels):
-    """Check a mapping item_id -> level (1-5) or None (不了解); returns a clean dict."""
-    clean = {}
+    """Check a mapping item_id -> level of the scheme's scale or None (不了解); returns a clean dict."""
+    clean, scale = {}, level_labels()
     for item in questionnaire.items:
         level = levels.get(item.id)
         if level is None:
             if item.required and not item.allow_unknown:
                 raise SurveyError(f"请回答：{item.text}")
             clean[item.id] = None
-        elif level not in (1, 2, 3, 4, 5):
+        elif level not in scale:
             raise SurveyError(f"“{item.text}”的答案无效。")
         else:
             clean[item.id] = level

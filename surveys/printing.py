@@ -7,10 +7,10 @@ from app.audit import operations as audit
 from app.kernel.links import public_url
 from app.kernel.pdf import render_pdf
 from app.kernel.qr import data_uri, qr_png
-from app.kernel.scheme import current_scheme
+from app.kernel.scheme import current_scheme, level_labels
 from surveys import operations as ops
 from surveys.admin_operations import reissue_unused_invitations
-from surveys.models import LEVEL_LABELS, UNKNOWN_LABEL
+from surveys.models import UNKNOWN_LABEL
 
 SIZES = ("A4", "A5")
 
@@ -21,7 +21,7 @@ def window_url(window):
 
 def poster_context(window):
     url = window_url(window)
-    return {"window": window, "unit": window.unit, "url": url, "levels": list(LEVEL_LABELS.items()),
+    return {"window": window, "unit": window.unit, "url": url, "levels": list(level_labels().items()),
             "unknown": UNKNOWN_LABEL, "qr": data_uri("image/png", qr_png(url, box_size=12))}
 
 

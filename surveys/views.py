@@ -7,7 +7,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.kernel.clock import local_today as _today
 from app.kernel.extensions import csrf
-from app.kernel.scheme import current_scheme
+from app.kernel.scheme import bad_level_text, current_scheme
 from surveys import intake
 from surveys import operations as ops
 from surveys.forms import build_questionnaire_form, callback_phone_field
@@ -66,7 +66,8 @@ def _comment_max():
 def _render_form(form, status=200, **context):
     if not form.ticket.data:
         form.ticket.data = _new_ticket()
-    return render_template("surveys/questionnaire.html", form=form, comment_max=_comment_max(), **context), status
+    return render_template("surveys/questionnaire.html", form=form, comment_max=_comment_max(),
+                           bad_levels=bad_level_text(), **context), status
 
 
 def _form_errors_status(form):

@@ -115,5 +115,20 @@ def current_scheme_file(name_or_path=None):
     return _in_force().source
 
 
+def level_labels(scheme=None):
+    """{level: label} of the scheme's scale, best level first: exactly what a questionnaire offers
+    (5 = 非常满意 … 1 = 非常不满意 on the five-level scale; 5, 3, 1 on the three-level one)."""
+    survey = (scheme or current_scheme())["survey"]
+    labels = survey["scales"][survey["scale"]]["labels"]
+    return {int(level): labels[level] for level in sorted(labels, key=int, reverse=True)}
+
+
+def bad_level_text(scheme=None):
+    """The scale's 差评 levels (the scheme's bad_levels) as text: “不满意”或“非常不满意”."""
+    scheme = scheme or current_scheme()
+    labels = level_labels(scheme)
+    return "或".join(f"“{labels[level]}”" for level in labels if level in scheme["survey"]["bad_levels"])
+
+
 def category_names(scheme):
     return {category["code"]: category["name"] for category in scheme["categories"]}

@@ -4,7 +4,6 @@ import sqlalchemy as sa
 from datetime import datetime
 
 from app.audit import operations as audit
-from app.audit.models import AuditEntry
 from app.kernel.extensions import db
 
 
