@@ -157,9 +157,13 @@ class TransferForm(ActionForm):
 
 
 class ExtensionForm(ActionForm):
-    days = IntegerField("延期工作日数", validators=[InputRequired("请填写天数"),
-                                                   NumberRange(min=1, max=60, message="天数无效")])
+    days = IntegerField("延期工作日数", validators=[InputRequired("请填写天数")])
     reason = _text("延期理由", "请填写延期理由", 1000)
+
+    def validate_days(self, field):
+        maximum = current_scheme()["cases"]["extension_max_days"]
+        if not 1 <= field.data <= maximum:
+            raise ValidationError(f"延期天数须在1至{maximum}个工作日之间")
 
 
 class UnitReplyForm(ActionForm):

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.kernel.extensions import db
+from app.kernel.scheme import read_scheme_file
 from complaints import operations as ops
 from complaints.models import Case, CaseEvent, Extension, IdentityView, NoticeItem, OutboxMessage
 from tests.complaints.conftest import any_csrf, file_case
@@ -314,3 +315,21 @@ def test_export_is_built_by_the_operations(unit, new_case, make):
     text = ops.export_csv(office)
     assert text.startswith("\ufeff编号,") and case.number in text and "138****5678" in text
     assert case.number not in ops.export_csv(liaison)  # not yet assigned to the unit
+
+
+def test_extension_form_allows_what_the_scheme_allows(app, client, unit, new_case, make, login, tmp_path):
+    """The form's limit is the scheme's extension_max_days, not a number of its own."""
+    case = _assigned(unit, new_case, make)
+    login("handler")
+    refused = act(client, case.number, "extension", days="16", reason="需现场核查")
+    assert refused.status_code == 400 and "延期天数须在1至15个工作日之间" in refused.data.decode()
+    assert case.extension is None
+    generous = tmp_path / "generous.toml"
+    text = read_scheme_file("default").text
+    generous.write_text(text.replace("extension_max_days = 15", "extension_max_days = 90"), encoding="utf-8")
+    app.config["SCHEME"] = str(generous)
+    try:
+        assert act(client, case.number, "extension", days="70", reason="需现场核查").status_code == 302
+    finally:
+        app.config["SCHEME"] = "default"
+    assert case.extension.days == 70

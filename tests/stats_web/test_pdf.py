@@ -1,4 +1,5 @@
 """PDF notices: the ranking notice and a unit's report card, with Chinese text extractable."""
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -8,6 +9,8 @@ from app.kernel.scheme import scheme_path
 from stats.web.operations import add_adjustment
 from stats.web.runs import create_run
 from tests.stats_web.conftest import YEAR
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 
 
 def _text(pdf, tmp_path):
