@@ -11,13 +11,14 @@ from app.kernel.extensions import db
 from app.registry import operations
 from app.registry.models import Role, User
 from stats.web import notice_cli
-from surveys import cli as survey_cli
+from surveys import cli as survey_cli, exchange_cli
 
 
 def init_app(app):
     app.cli.add_command(init_command)
     app.cli.add_command(notices)
     app.cli.add_command(surveys_group)
+    app.cli.add_command(exchange_cli.exchange_group)
 
 
 @click.group("notices")

@@ -59,6 +59,7 @@ DASHBOARD = [
         ("stats_inputs.adjustments", "加减分台账", ("admin", "statistician")),
         ("stats_inputs.screening", "无效问卷复核", ("admin", "statistician")),
         ("documents.register", "发文登记（已印发公文）", ("admin", "statistician")),
+        ("exchange.index", "与省级平台交换评价数据（导出、导入）", ("admin", "statistician")),
     ]),
     ("系统管理", [
         ("admin.units", "被考核单位与服务窗口", ("admin",)),

@@ -160,3 +160,21 @@ def build_paper_form(questionnaire, comment_max):
 def callback_phone_field():
     """The optional contact field on the non-fixed survey: a bad rating with a phone gets a callback."""
     return StringField("如需回访，请留下手机号（选填）", validators=[Optional(), mobile_phone])
+
+
+class ExchangeExportForm(CheckedForm):
+    """The year and format of an export to the provincial platform (a GET form: no token needed)."""
+
+    class Meta:
+        csrf = False
+
+    year = IntegerField("考核年度", validators=[InputRequired(message="请填写年度"),
+                                              NumberRange(2000, 2100, message="年度须在2000至2100之间")])
+    format = SelectField("格式", choices=[SelectChoice("csv", "CSV（表格）"), SelectChoice("json", "JSON")], default="csv")
+
+
+class ExchangeImportForm(CheckedForm):
+    year = IntegerField("考核年度", validators=[InputRequired(message="请填写年度"),
+                                              NumberRange(2000, 2100, message="年度须在2000至2100之间")])
+    format = SelectField("格式", choices=[SelectChoice("csv", "CSV（表格）"), SelectChoice("json", "JSON")], default="csv")
+    file = FileField("省级平台评价文件", validators=[FileRequired(message="请选择要导入的文件")])

@@ -22,9 +22,11 @@ class ResponseChannel(enum.StrEnum):
     qr = "qr"
     link = "link"
     paper = "paper"
+    platform = "platform"  # a rating given on the provincial platform, imported (surveys/exchange_import.py)
 
 
-RESPONSE_CHANNEL_LABELS = {ResponseChannel.qr: "扫码", ResponseChannel.link: "邀请链接", ResponseChannel.paper: "纸质问卷"}
+RESPONSE_CHANNEL_LABELS = {ResponseChannel.qr: "扫码", ResponseChannel.link: "邀请链接", ResponseChannel.paper: "纸质问卷",
+                           ResponseChannel.platform: "省级平台"}
 
 # Stored levels follow the glossary: 5 = 非常满意 … 1 = 非常不满意; NULL = 不了解.
 UNKNOWN_LABEL = "不了解"
@@ -178,7 +180,7 @@ class Response(db.Model):
     __tablename__ = "responses"
     __table_args__ = (
         sa.CheckConstraint("\"group\" IN ('fixed', 'nonfixed')", name="group_known"),
-        sa.CheckConstraint("channel IN ('qr', 'link', 'paper')", name="channel_known"),
+        sa.CheckConstraint("channel IN ('qr', 'link', 'paper', 'platform')", name="channel_known"),
         sa.CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration_not_negative"),
     )
 
@@ -196,7 +198,7 @@ class Response(db.Model):
     group: so.Mapped[str] = so.mapped_column(sa.String(10))
     #: the questionnaire version answered
     questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
-    #: how it came in: qr, link or paper (ResponseChannel)
+    #: how it came in: qr, link, paper or platform (ResponseChannel)
     channel: so.Mapped[str] = so.mapped_column(sa.String(10))
     #: the respondent's 意见和建议, free text; empty if none
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
@@ -291,3 +293,27 @@ class PendingResponse(db.Model):
 
     unit: so.Mapped[Unit] = so.relationship()
     window = None  # answered by invitation, at no window
+
+
+class PlatformRating(db.Model):
+    """A rating imported from the provincial platform: its id there, so that importing the same file again
+    adds nothing, and who imported it when. The response it became has channel 'platform'."""
+
+    __tablename__ = "platform_ratings"
+
+    #: the response the rating became
+    response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("responses.id"), primary_key=True)
+    #: the platform's rating id, as given (unique: the same rating is imported once)
+    rating_id: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    #: when it was imported (naive UTC)
+    imported_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: the staff member who imported it; NULL from the command line
+    imported_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: the platform's 差评 handling status, as given (its own code; empty for a rating that is not a 差评)
+    handling_status: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
+    #: the day the platform's callback (回访) took place, as given
+    called_back_on: so.Mapped[date | None]
+    #: the day the platform's rectification (整改) was completed, as given
+    rectified_on: so.Mapped[date | None]
+
+    response: so.Mapped[Response] = so.relationship()

@@ -40,6 +40,8 @@ ACTIONS = {
     "run.create": "计分",
     "run.publish": "发布考核结果",
     "notice.issue": "印发考核结果通报",
+    "exchange.export": "导出与省级平台交换的评价数据",
+    "exchange.import": "导入省级平台评价",
 }
 
 # Object kinds by table name, as entries store them.
@@ -95,4 +97,9 @@ DETAIL_LABELS = {
     "official": "责任人",
     "document": "文号",
     "missing_parts": "缺少分项分值的单位数",
+    "format": "格式",
+    "read": "读取条数",
+    "imported": "导入条数",
+    "already": "此前已导入",
+    "refused": "拒绝条数",
 }
