@@ -22,9 +22,9 @@ from flask import current_app
 from app.audit import operations as audit
 from app.kernel.clock import SHANGHAI, utcnow
 from app.kernel.extensions import db
-from app.kernel.scheme import current_scheme
+from app.kernel.scheme import current_scheme, level_labels
 from app.registry.models import Unit, Window
-from surveys.models import LEVEL_LABELS, Answer, Campaign, Group, Item, PlatformRating, Response
+from surveys.models import Answer, Campaign, Group, Item, PlatformRating, Response
 
 FORMAT = "xiaoneng-exchange"
 VERSION = 1
@@ -89,7 +89,7 @@ def export_records(year):
     scheme = current_scheme()
     bad_levels = list(scheme["survey"]["bad_levels"])
     overall = scheme.get("exchange", {}).get("overall_dimension", "")
-    key = rating_id_key()
+    key, labels = rating_id_key(), level_labels(scheme)
     for public_id, group, channel, submitted_at, unit, window, top, mean, bad, imported in _rows(
             year, bad_levels, overall):
         level = overall_level(top, mean)
@@ -97,7 +97,7 @@ def export_records(year):
         record = {"rating_id": imported.rating_id if imported else opaque_id(public_id, key),
                   "source": PLATFORM if imported else OWN, "unit_code": unit, "window_code": window or "",
                   "matter_code": "", "case_number": "", "channel": channel, "respondent_group": group,
-                  "level": level, "level_label": LEVEL_LABELS.get(level, ""), "rated_on": day, "rated_time": time,
+                  "level": level, "level_label": labels.get(level, ""), "rated_on": day, "rated_time": time,
                   "bad_rating": 1 if bad else 0, "handling_status": "", "called_back_on": "", "rectified_on": ""}
         if imported:
             record.update(handling_status=imported.handling_status,

@@ -21,7 +21,7 @@ from app.audit import operations as audit
 from app.kernel.clock import SHANGHAI, utcnow
 from app.kernel.extensions import db
 from app.kernel.refusals import Refusal
-from app.kernel.scheme import current_scheme
+from app.kernel.scheme import current_scheme, level_labels
 from app.kernel.text import text_problem
 from app.registry.models import Unit, Window
 from surveys.exchange import ID_PREFIX, OWN
@@ -79,7 +79,7 @@ def _day(value, name):
         raise ValueError(f"{name} 须为 YYYY-MM-DD 格式的日期：{value}") from None
 
 
-def _check(record, year, units, windows):
+def _check(record, year, units, windows, levels):
     """(fields for the response) or raises ValueError with the reason (Chinese) the record is refused."""
     if not isinstance(record, dict):
         raise ValueError("记录须为对象")
@@ -99,8 +99,8 @@ def _check(record, year, units, windows):
     if window_code and (window is None or window.unit_id != unit.id):
         raise ValueError(f"窗口 {window_code} 不属于单位 {unit_code}")
     level = _text(record, "level")
-    if level not in {"1", "2", "3", "4", "5"}:
-        raise ValueError(f"满意度等级须为1至5的整数：{level}")
+    if level not in {str(known) for known in levels}:
+        raise ValueError(f"满意度等级须为{'、'.join(map(str, levels))}之一（现行考核方案的量表）：{level}")
     rated_on, rated_time = _day(_text(record, "rated_on"), "rated_on"), _text(record, "rated_time")
     if rated_on is None or rated_on.year != year:
         raise ValueError(f"评价日期不在{year}年度：{rated_on or '（空）'}")
@@ -144,11 +144,12 @@ def import_records(records, year, actor=None, now=None):
     items = _answered_items(questionnaire)
     units = {u.code: u for u in db.session.scalars(sa.select(Unit).where(Unit.active))}
     windows = {w.code: w for w in db.session.scalars(sa.select(Window))}
+    levels = list(level_labels())
     already = _already({_text(r, "rating_id") for _line, r in records if isinstance(r, dict)})
     report, seen = {"read": len(records), "imported": 0, "already": 0, "refused": []}, set()
     for line, record in records:
         try:
-            fields = _check(record, year, units, windows)
+            fields = _check(record, year, units, windows, levels)
             if fields["rating_id"] in seen:
                 raise ValueError("文件中评价编号重复，只导入第一条")
         except ValueError as error:

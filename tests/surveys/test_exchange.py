@@ -108,7 +108,7 @@ GOOD = [
 ]
 BAD = [
     ({"rating_id": "P-0003", "unit_code": "Z99", "level": 5, "rated_on": "2024-01-02"}, "未知或已停用的单位代码"),
-    ({"rating_id": "P-0004", "unit_code": "A01", "level": 7, "rated_on": "2024-01-02"}, "满意度等级须为1至5"),
+    ({"rating_id": "P-0004", "unit_code": "A01", "level": 7, "rated_on": "2024-01-02"}, "满意度等级须为5、4、3、2、1之一"),
     ({"rating_id": "P-0005", "unit_code": "A01", "level": 3, "rated_on": "2023-12-31"}, "评价日期不在2024年度"),
     ({"rating_id": "P-0006", "unit_code": "A01", "window_code": "B01-W1", "level": 3, "rated_on": "2024-02-02"},
      "不属于单位"),
