@@ -1,13 +1,16 @@
 """The one place that knows every domain: blueprints, commands and the signals between domains."""
+from flask_login import current_user
+
 from app import cli, site
 from app.audit import cli as audit_cli, views as audit_views
 from app.documents import blueprints as document_blueprints
 from app.kernel import headers
-from app.kernel.clock import chinese_date
+from app.kernel.clock import chinese_date, local_today
 from app.kernel.text import chinese_numeral
 from app.kernel.links import public_base_missing
 from app.registry import api as registry_api, auth, cli as registry_cli, views as registry_views
-from complaints import blueprints as case_blueprints, deductions, followup, operations as case_operations
+from app.registry.models import Role
+from complaints import blueprints as case_blueprints, deductions, followup, holidays, operations as case_operations
 from stats.web import blueprints as stats_blueprints, signals as stats_signals
 from surveys import signals as survey_signals
 from surveys.admin_views import bp as survey_admin_bp
@@ -24,6 +27,7 @@ def wire(app):
         app.register_blueprint(blueprint)
     headers.init_app(app, staff_paths=STAFF_PATHS)
     app.context_processor(lambda: {"public_base_missing": public_base_missing()})
+    app.context_processor(_holiday_notice_missing)
     app.add_template_filter(chinese_date, "cn_date")
     app.add_template_filter(chinese_numeral, "cn_numeral")
     cli.init_app(app)
@@ -33,6 +37,14 @@ def wire(app):
     survey_signals.callback_requested.connect(_store_callback_request, weak=False)
     stats_signals.overdue_deductions_wanted.connect(_overdue_deductions, weak=False)
     stats_signals.callback_counts_wanted.connect(_callback_counts, weak=False)
+
+
+def _holiday_notice_missing():
+    """For the office's pages: next year's holiday notice is due (November on) and not loaded yet."""
+    # Outside a request (a command rendering a PDF) there is no user at all.
+    if not getattr(current_user, "is_authenticated", False) or current_user.role not in (Role.admin, Role.handler):
+        return {}
+    return {"holiday_notice_missing": holidays.missing_notice_year(local_today())}
 
 
 def _store_callback_request(_sender, **request):

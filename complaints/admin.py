@@ -8,7 +8,8 @@ from app.kernel.clock import local_today
 from app.kernel.extensions import db
 from complaints import deductions, holidays, notify, workflow
 from app.kernel.clock import local_text
-from complaints.deadlines import NoticeError, package_knows
+from complaints.deadlines import package_knows
+from complaints.holiday_notice import NoticeError
 from complaints.forms import CalendarForm, RevokeForm
 from complaints.models import DELIVERY_LABELS, Case, Deduction, Extension, OutboxMessage
 from app.kernel.privacy import mask_phone

@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from app.kernel.extensions import db
 from complaints import holidays
-from complaints.deadlines import NoticeError
+from complaints.holiday_notice import NoticeError
 from complaints.sweep import sweep
 
 bp = Blueprint("cases_cli", __name__, cli_group="cases")
@@ -36,7 +36,8 @@ def sweep_command(now_text):
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @click.option("--note", default="", help="The notice's title or number.")
 def load_holidays_command(year, file, note):
-    """Load a year's official holiday notice (lines like `2027-02-06..2027-02-12 休 春节`)."""
+    """Load a year's official holiday notice: its items as published, or lines like `2027-02-06..2027-02-12 休 春节`
+    (docs/holiday-notice-example.txt)."""
     try:
         count = holidays.load_year(year, file.read(), None, note)
     except NoticeError as error:

@@ -1,19 +1,22 @@
 """Working-day arithmetic on China's official calendar (调休 included), in Beijing time.
 
 The chinese_calendar package knows the years the State Council has announced.
-For a later year an admin loads the official notice as data; until then a year
-counts weekends only and every deadline that touched it is marked provisional,
-to be recomputed when the notice is loaded. Pure code: no Flask, no database.
+For a later year an admin loads the official notice as data. Until then the
+year counts its weekends and the statutory holidays of 《全国年节及纪念日放假办法》
+(known years ahead: the lunar ones from lunar_python) as days off; only the
+swaps (调休) wait for the notice, so every deadline that touched such a year is
+marked provisional and recomputed when the notice is loaded. Pure code: no
+Flask, no database.
 """
 import functools
-import re
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
+from lunar_python import Lunar
 
 from app.kernel.clock import SHANGHAI
-from app.kernel.refusals import Refusal
 
 
 @functools.cache
@@ -26,12 +29,47 @@ def package_knows(year):
     return True
 
 
-class WorkCalendar:
-    """Workdays from loaded notices (which win), else the package, else weekdays (provisional)."""
+def _solar(lunar_solar):
+    return date(lunar_solar.getYear(), lunar_solar.getMonth(), lunar_solar.getDay())
 
-    def __init__(self, loaded=None):
+
+def _first_day(rule, year):
+    """The first day of a statutory holiday in `year`: a solar date, a lunar date, or a solar term."""
+    if "solar" in rule:
+        return date(year, *rule["solar"])
+    if "lunar" in rule:
+        return _solar(Lunar.fromYmd(year, *rule["lunar"]).getSolar())
+    return _solar(Lunar.fromYmd(year, 1, 1).getJieQiTable()[rule["term"]])
+
+
+def statutory_holidays(rules, year):
+    """{day: name} of the statutory holidays of `year` under `rules` (the scheme's [cases]
+    statutory_holidays): e.g. 春节 from 除夕 (the day before 正月初一) for four days."""
+    return _holidays(_rules_key(rules), year)
+
+
+def _rules_key(rules):
+    return json.dumps(list(rules), ensure_ascii=False, sort_keys=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _holidays(rules_text, year):
+    days = {}
+    for rule in json.loads(rules_text):
+        first = _first_day(rule, year) + timedelta(days=rule.get("from", 0))
+        days.update({first + timedelta(days=n): rule["name"] for n in range(rule["days"])})
+    return days
+
+
+class WorkCalendar:
+    """Workdays from loaded notices (which win), else the package, else weekdays less the statutory
+    holidays (provisional: the notice's swaps are not known yet)."""
+
+    def __init__(self, loaded=None, statutory=()):
         # {year: {day: is_workday}} for years whose official notice an admin loaded.
         self.loaded = loaded or {}
+        # The scheme's statutory holiday rules, for years without a notice (as text: a cache key).
+        self.statutory = _rules_key(statutory)
 
     def knows(self, year):
         return year in self.loaded or package_knows(year)
@@ -41,7 +79,7 @@ class WorkCalendar:
             return self.loaded[day.year].get(day, day.weekday() < 5)
         if package_knows(day.year):
             return chinese_calendar.is_workday(day)
-        return day.weekday() < 5
+        return day.weekday() < 5 and day not in _holidays(self.statutory, day.year)
 
     def add_working_days(self, start, count):
         """The `count`-th working day after `start` (the start day itself is not counted).
@@ -92,41 +130,3 @@ def compute(calendar, *, received_on, accept_days, reply_days, reply_started_on=
 def end_of_day(day):
     """The last second of `day` in Beijing time: a deadline day is usable to its end."""
     return datetime.combine(day, time(23, 59, 59), tzinfo=SHANGHAI)
-
-
-class NoticeError(Refusal):
-    """A holiday notice that cannot be read; the message names the line."""
-
-
-_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*(?:\.\.|~|\u81f3)\s*(\d{4}-\d{2}-\d{2}))?\s+(\S+)\s*(.*)$")
-_KINDS = {"休": False, "假": False, "holiday": False, "班": True, "workday": True}
-
-
-def parse_notice(text, year):
-    """Parse an official holiday notice typed as lines into {day: (is_workday, name)}.
-
-    Each line: `2027-02-06..2027-02-12 休 春节` or `2027-02-14 班 春节调休`;
-    blank lines and lines starting with # are skipped. Every day must lie in `year`.
-    """
-    days = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = _LINE.match(line)
-        if not match or match.group(3) not in _KINDS:
-            raise NoticeError(f"第{number}行格式不正确：{line[:60]}")
-        try:
-            first = date.fromisoformat(match.group(1))
-            last = date.fromisoformat(match.group(2) or match.group(1))
-        except ValueError:
-            raise NoticeError(f"第{number}行日期无效：{line[:60]}") from None
-        if first > last or first.year != year or last.year != year:
-            raise NoticeError(f"第{number}行的日期须在{year}年内且起止有序")
-        day = first
-        while day <= last:
-            days[day] = (_KINDS[match.group(3)], match.group(4).strip()[:40])
-            day += timedelta(days=1)
-    if not days:
-        raise NoticeError("没有读到任何日期。")
-    return days

@@ -5,16 +5,18 @@ import sqlalchemy as sa
 
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
-from complaints import deadlines, events, workflow
+from app.kernel.scheme import current_scheme
+from complaints import deadlines, events, holiday_notice, workflow
 from complaints.models import Case, CalendarDay, CalendarYear
 
 
 def work_calendar():
-    """The calendar in force: the package's years plus every notice an admin loaded."""
+    """The calendar in force: the package's years, every notice an admin loaded, and the scheme's
+    statutory holidays for the years still without one."""
     loaded = {year: {} for year in db.session.scalars(sa.select(CalendarYear.year))}
     for day, year, workday in db.session.execute(sa.select(CalendarDay.day, CalendarDay.year, CalendarDay.workday)):
         loaded[year][day] = workday
-    return deadlines.WorkCalendar(loaded)
+    return deadlines.WorkCalendar(loaded, current_scheme()["cases"]["statutory_holidays"])
 
 
 def apply_deadlines(case, calendar):
@@ -33,10 +35,10 @@ def load_year(year, text, user, note=""):
 
     Every open case whose deadline window (from receipt to the reply deadline)
     includes a day of `year` is recounted, not only provisional ones: a corrected
-    notice changes deadlines computed from the first. Raises deadlines.NoticeError
+    notice changes deadlines computed from the first. Raises holiday_notice.NoticeError
     for a malformed notice; returns the number of cases recomputed.
     """
-    days = deadlines.parse_notice(text, year)
+    days = holiday_notice.parse_notice(text, year)
     db.session.execute(sa.delete(CalendarDay).where(CalendarDay.year == year))
     record = db.session.get(CalendarYear, year)
     if record is None:
@@ -79,12 +81,26 @@ def _open_cases():
 
 
 def unknown_years(today):
-    """Years without an official arrangement that matter now: next year, and any in open cases' deadlines."""
+    """Years without an official arrangement that matter now: this year, next year from the scheme's
+    warning month on (the notice usually comes out in November), and any in open cases' deadlines."""
     calendar = work_calendar()
-    years = {today.year, today.year + 1}
+    years = {today.year}
+    if today.month >= current_scheme()["cases"]["holiday_notice_warn_month"]:
+        years.add(today.year + 1)
     stmt = sa.select(Case.reply_due_on).where(Case.status.in_(workflow.OPEN_STATUSES), Case.deadlines_provisional)
     years.update(day.year for day in db.session.scalars(stmt))
     return sorted(year for year in years if not calendar.knows(year))
+
+
+def missing_notice_year(today):
+    """Next year, from the scheme's warning month on, while neither the package nor a loaded notice
+    knows it; else None. The office is warned on every staff page."""
+    if today.month < current_scheme()["cases"]["holiday_notice_warn_month"]:
+        return None
+    year = today.year + 1
+    if deadlines.package_knows(year) or db.session.get(CalendarYear, year) is not None:
+        return None
+    return year
 
 
 def loaded_years():

@@ -6,7 +6,6 @@ session cookie, so it never appears in a URL, a log line or a Referer header.
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
-from app.kernel.clock import local_now
 from app.kernel.extensions import csrf, db
 from app.kernel.links import public_url
 from app.registry.models import Unit, Window
@@ -15,7 +14,6 @@ from app.kernel.scheme import current_scheme
 from complaints import attachments, letters, operations as ops, ratelimit
 from complaints.deadlines import end_of_day
 from complaints.forms import IntakeForm, LookupForm, RateForm
-from complaints.holidays import unknown_years
 from complaints.models import RATING_LABELS
 from app.kernel.text import text_problem
 
@@ -123,7 +121,7 @@ def status(number):
 def _render_status(case, form=None, status=200, notice=None):
     form = form or RateForm()
     return render_template("complaints/status.html", case=case, form=form, notice=notice, rating_labels=RATING_LABELS,
-                           unknown_years=unknown_years(local_now().date()), end_of_day=end_of_day,
+                           end_of_day=end_of_day,
                            letters=letters.available(case)), status
 
 

@@ -5,8 +5,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.kernel.extensions import db
-from complaints import holidays, operations as ops
-from complaints.deadlines import NoticeError, WorkCalendar, compute, end_of_day, parse_notice
+from complaints import holidays
+from complaints.deadlines import WorkCalendar, compute, end_of_day
+from complaints.holiday_notice import NoticeError, parse_notice
 from app.kernel.clock import local_date
 from complaints.models import CaseEvent
 from tests.conftest import csrf_from
@@ -41,9 +42,9 @@ def test_make_up_saturday_is_a_workday_and_holiday_weekday_is_not():
     assert CAL.working_days_between(date(2025, 9, 30), date(2025, 10, 14)) == 5
 
 
-def test_unannounced_year_counts_weekends_only_and_is_provisional():
+def test_unannounced_year_without_statutory_rules_counts_weekends_only_and_is_provisional():
     due, provisional = CAL.add_working_days(date(2026, 12, 24), 15)
-    assert provisional and due == date(2027, 1, 14)  # 1 January 2027 counted as a working day for now
+    assert provisional and due == date(2027, 1, 14)  # a calendar given no rules counts 1 January 2027
     assert not CAL.knows(2027)
     loaded = WorkCalendar({2027: {date(2027, 1, 1): False}})
     assert loaded.add_working_days(date(2026, 12, 24), 15) == (date(2027, 1, 15), False)
@@ -93,30 +94,6 @@ def test_notice_parses_ranges_and_make_up_days():
     assert len(days) == 4
 
 
-def test_late_december_case_is_provisional_then_recomputed(client, new_case, login):
-    case = new_case(now=datetime(2026, 12, 24, 2, 0))
-    assert case.deadlines_provisional
-    assert (case.accept_due_on, case.reply_due_on) == (date(2026, 12, 25), date(2027, 1, 15))
-    db.session.commit()
-
-    admin = login("admin")
-    detail = client.get(f"/staff/cases/{case.number}").data.decode()
-    assert "期限为临时计算" in detail and "2027" in detail
-    page = client.get("/admin/cases/calendar").data.decode()
-    assert "2027年的国务院节假日安排尚未载入" in page
-
-    response = client.post("/admin/cases/calendar", data={
-        "csrf_token": csrf_from(page), "year": "2027", "note": "国办发明电〔2026〕X号",
-        "text": "2027-01-01 休 元旦\n2027-02-06..2027-02-12 休 春节\n2027-02-14 班 春节调休"})
-    assert response.status_code == 302
-    db.session.refresh(case)
-    assert not case.deadlines_provisional and case.reply_due_on == date(2027, 1, 18)
-    event = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                                          CaseEvent.action == "recompute")).one()
-    assert event.actor_id == admin.id and "2027-01-15 → 2027-01-18" in event.note
-    assert "期限为临时计算" not in client.get(f"/staff/cases/{case.number}").data.decode()
-
-
 def test_bad_notice_on_the_admin_page_stores_nothing(client, login):
     login("admin")
     page = client.get("/admin/cases/calendar").data.decode()
@@ -124,16 +101,6 @@ def test_bad_notice_on_the_admin_page_stores_nothing(client, login):
                                                           "text": "2027-01-01 休 元旦\n明年春节放假"})
     assert response.status_code == 400 and "第2行格式不正确" in response.data.decode()
     assert holidays.loaded_years() == []
-
-
-def test_provisional_deadline_shows_on_the_public_status_page(client, unit):
-    case, code = ops.create_case(kind="complaint", unit=unit, description="年底的事", anonymous=True,
-                                 now=datetime(2026, 12, 30, 3, 0))
-    db.session.commit()
-    client.post("/cases/lookup", data={"csrf_token": csrf_from(client.get("/cases/lookup").data),
-                                       "number": case.number, "code": code})
-    html = client.get(f"/cases/{case.number}").data.decode()
-    assert "期限为临时计算" in html and "2027年国务院节假日安排尚未载入" in html
 
 
 def test_corrected_notice_recounts_cases_computed_from_the_first_one(new_case, make):

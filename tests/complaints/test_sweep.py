@@ -242,16 +242,16 @@ def test_a_case_changed_meanwhile_is_skipped_and_the_sweep_goes_on(assigned, new
 
 def test_sweep_recounts_provisional_deadlines_once_the_package_knows_the_year(new_case, monkeypatch):
     case = new_case(now=datetime(2026, 12, 24, 2, 0))
-    assert case.deadlines_provisional and case.reply_due_on == date(2027, 1, 15)
+    assert case.deadlines_provisional and case.reply_due_on == date(2027, 1, 18)  # 元旦 already skipped
     assert sweep(datetime(2026, 12, 24, 3, 0))["recomputed"] == 0  # the package still does not know 2027
-    # A package upgrade: chinese_calendar now knows 2027, with 1 January a holiday.
+    # A package upgrade: chinese_calendar now knows 2027, with 1 January off and Saturday 9 January worked.
     monkeypatch.setattr(deadlines, "package_knows", lambda year: True)
     original = deadlines.chinese_calendar.is_workday
-    monkeypatch.setattr(deadlines.chinese_calendar, "is_workday",
-                        lambda day: day != date(2027, 1, 1) and (day.weekday() < 5 if day.year == 2027
-                                                                 else original(day)))
+    monkeypatch.setattr(deadlines.chinese_calendar, "is_workday", lambda day: (
+        day == date(2027, 1, 9) or (day != date(2027, 1, 1) and day.weekday() < 5)) if day.year == 2027
+        else original(day))
     assert sweep(datetime(2026, 12, 24, 4, 0))["recomputed"] == 1
-    assert not case.deadlines_provisional and case.reply_due_on == date(2027, 1, 18)
+    assert not case.deadlines_provisional and case.reply_due_on == date(2027, 1, 15)
     event = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.action == "recompute")).one()
-    assert event.actor_label == "系统" and "2027-01-15 → 2027-01-18" in event.note
+    assert event.actor_label == "系统" and "2027-01-18 → 2027-01-15" in event.note
     assert sweep(datetime(2026, 12, 24, 5, 0))["recomputed"] == 0
