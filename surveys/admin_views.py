@@ -142,7 +142,7 @@ def _questionnaire_page(form, questionnaire):
         "form": form, "questionnaire": questionnaire, "groups": GROUP_LABELS,
         "is_latest": questionnaire is None or questionnaire.version == staff_ops.latest_version(questionnaire.code),
         "answered": questionnaire is not None and ops.has_responses(questionnaire),
-        "dimensions": ("服务态度", "办事效率", "依法行政", "廉洁自律", "总体评价"),
+        "dimensions": current_scheme()["survey"]["dimensions"],
     }
     if not form.is_submitted():
         return render_template("surveys/admin/questionnaire_form.html", **context)

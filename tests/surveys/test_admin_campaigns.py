@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.kernel.extensions import db
+from app.kernel.scheme import read_scheme_file
 from surveys import admin_operations as staff_ops
 from surveys import operations as ops
 from surveys.models import Answer, Campaign, Questionnaire
@@ -241,3 +242,18 @@ def test_new_version_leaves_closed_campaigns_on_the_version_they_ran_with(make):
     db.session.expire_all()
     assert db.session.get(Campaign, running.id).nonfixed_questionnaire_id == revised.id
     assert db.session.get(Campaign, closed.id).nonfixed_questionnaire_id == questionnaire.id
+
+
+def test_dimension_suggestions_come_from_the_scheme(app, client, login, tmp_path):
+    login("admin")
+    page = client.get("/admin/surveys/questionnaires/new").data.decode()
+    assert '<option value="公开透明">' in page
+    regional = tmp_path / "regional.toml"
+    text = read_scheme_file("default").text
+    regional.write_text(text.replace('"廉洁自律", "公开透明"', '"廉洁自律", "营商环境"'), encoding="utf-8")
+    app.config["SCHEME"] = str(regional)
+    try:
+        page = client.get("/admin/surveys/questionnaires/new").data.decode()
+    finally:
+        app.config["SCHEME"] = "default"
+    assert '<option value="营商环境">' in page and '<option value="公开透明">' not in page
