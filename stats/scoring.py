@@ -6,10 +6,14 @@
                      other group's weight becomes 1 (flag `missing_group`); no valid response at all:
                      no index, no points, no rank (flag `no_data`)
     points           max_points × index, at full precision (round only for display)
-    rank             competition rank of points within the unit's category (ranking.py)
+    rank             competition rank of points within the unit's category (ranking.py), among the units
+                     with at least min_ranked valid responses (both groups together); the others keep
+                     their points and interval but have no rank and `below_min_sample` true
 
-Flags: `no_data`, `missing_group`, and `small_sample` when a group has some but fewer than small_sample
-valid responses. Intervals and the optional shrinkage are explained in intervals.py.
+Flags: `no_data`, `missing_group`, `small_sample` when a group has some but fewer than small_sample
+valid responses, and `below_min_sample` when the unit has some but fewer than min_ranked (a unit
+with none is flagged `no_data` alone; its `below_min_sample` key is true as well).
+Intervals and the optional shrinkage are explained in intervals.py.
 
 Parameters are the scheme's sections as plain dicts: `scheme_survey` = [survey], `scheme_screening` =
 [screening]. `units` is a list of {"code", "category", ...}; Responses.unit indexes that list.
@@ -118,13 +122,15 @@ def _unit_columns(stats: _GroupStats, category: np.ndarray, scheme_survey: Mappi
     index = np.where(stats.n.sum(axis=1) > 0, (weights * np.nan_to_num(means)).sum(axis=1), np.nan)
     max_points = scheme_survey["max_points"]
     points = max_points * index
+    below = stats.n.sum(axis=1) < scheme_survey["min_ranked"]
     return {
         "means": means, "index": index, "points": points,
         "points_ci": points_interval(index, weights, sampling_variance, stats.n, max_points,
                                      scheme_survey["confidence"]),
         "rate_ci": wilson_interval(stats.satisfied, stats.n, scheme_survey["confidence"]),
-        "rank": competition_ranks(points.tolist(), category.tolist()),
-        "flags": _flags(stats.n, scheme_survey["small_sample"]),
+        "rank": competition_ranks(np.where(below, np.nan, points).tolist(), category.tolist()),
+        "below_min_sample": below.tolist(),
+        "flags": _flags(stats.n, scheme_survey["small_sample"], scheme_survey["min_ranked"]),
     }
 
 
@@ -172,14 +178,15 @@ def _effective_weights(n: np.ndarray, group_weights: Mapping[str, float]) -> np.
     return np.divide(raw, total, out=np.zeros_like(raw), where=total > 0)
 
 
-def _flags(n: np.ndarray, small_sample: int) -> list[list[str]]:
+def _flags(n: np.ndarray, small_sample: int, min_ranked: int) -> list[list[str]]:
     flags = []
     for counts in n.tolist():
         if not any(counts):
             flags.append(["no_data"])
             continue
         flags.append((["missing_group"] if 0 in counts else [])
-                     + (["small_sample"] if any(0 < c < small_sample for c in counts) else []))
+                     + (["small_sample"] if any(0 < c < small_sample for c in counts) else [])
+                     + (["below_min_sample"] if sum(counts) < min_ranked else []))
     return flags
 
 
@@ -198,7 +205,7 @@ def _unit_row(unit: Mapping, i: int, stats: _GroupStats, columns: Mapping) -> di
         rate = stats.satisfied[i, g] / stats.n[i, g] if stats.n[i, g] else np.nan
         row[f"rate_{name}"] = _number(rate)
         row[f"rate_{name}_ci"] = _pair(rate_lo[i, g], rate_hi[i, g])
-    row.update(rank=columns["rank"][i], flags=columns["flags"][i])
+    row.update(rank=columns["rank"][i], below_min_sample=columns["below_min_sample"][i], flags=columns["flags"][i])
     return row
 
 

@@ -66,16 +66,20 @@ class _PartsCheck:
 
 
 def combine_totals(units: Sequence[Mapping], survey_points: Mapping[str, float | None],
-                   parts_rows: Iterable[Mapping], adjustments: Iterable[Mapping], scheme: Mapping) -> list[dict]:
+                   parts_rows: Iterable[Mapping], adjustments: Iterable[Mapping], scheme: Mapping,
+                   below_min_sample: Iterable[str] = ()) -> list[dict]:
     """Each unit's total and rank; `parts_rows` must have passed validate_parts.
 
     survey_points: {unit_code: points or None (no survey data)}, e.g. from SurveyScores.units.
     adjustments:   ledger rows {"unit_code", "amount"} with signed amounts (bonus > 0, deduction < 0);
                    rows with a true "revoked" key are skipped, so withdrawn entries can stay in the list.
+    below_min_sample: codes of the units with too few valid survey responses to be ranked (scoring's
+                   `below_min_sample`): they keep their total but get no rank (flag below_min_sample).
     Returns, in the order of `units`: {"unit_code", "category", "parts": {part: points or None},
     "bonus", "deduction", "total", "rank", "flags", "missing_parts"}. A unit without survey data has no
     total and no rank (flag no_data); a missing imported part counts 0 and is flagged missing_parts.
     """
+    unranked = set(below_min_sample)
     imported: dict[str, dict[str, float]] = defaultdict(dict)
     for row in parts_rows:
         imported[_text(row["unit_code"])][_text(row["part"])] = _number(row["points"])
@@ -83,7 +87,11 @@ def combine_totals(units: Sequence[Mapping], survey_points: Mapping[str, float |
     maxima = {category["code"]: category["parts"] for category in scheme["categories"]}
     rows = [_total_row(unit, maxima[unit["category"]], imported[unit["code"]], survey_points.get(unit["code"]),
                        bonus[unit["code"]], deduction[unit["code"]], scheme["survey"]["part"]) for unit in units]
-    ranks = competition_ranks([row["total"] for row in rows], [row["category"] for row in rows])
+    for row in rows:
+        if row["unit_code"] in unranked and row["total"] is not None:
+            row["flags"].append("below_min_sample")
+    ranks = competition_ranks([None if row["unit_code"] in unranked else row["total"] for row in rows],
+                              [row["category"] for row in rows])
     for row, rank in zip(rows, ranks):
         row["rank"] = rank
     return rows

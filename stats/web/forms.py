@@ -29,6 +29,7 @@ class ButtonForm(CheckedForm):
 
 class PublishForm(CheckedForm):
     confirm_missing_parts = BooleanField("确认缺项按0分发布")
+    confirm_unranked = BooleanField("确认以上单位不参与排名")
 
 
 class PartsImportForm(CheckedForm):

@@ -239,9 +239,13 @@ class ScoreRun(db.Model):
     published_at: so.Mapped[datetime | None]
     #: the year's run before this one, which the comparison page diffs against; NULL for the first
     previous_run_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("stats_score_runs.id"))
+    #: who confirmed, when publishing, that the units listed as without a rank (too few valid responses,
+    #: no data) are published so; NULL when the run ranked every unit
+    unranked_confirmed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
 
     created_by: so.Mapped[User | None] = so.relationship(foreign_keys=[created_by_id])
     published_by: so.Mapped[User | None] = so.relationship(foreign_keys=[published_by_id])
+    unranked_confirmed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[unranked_confirmed_by_id])
     previous_run: so.Mapped["ScoreRun | None"] = so.relationship(remote_side=[id])
 
     @property

@@ -43,13 +43,15 @@ def _category_blocks(table, index):
     return [("h3", heading), ("p", text)]
 
 
-def _unranked_blocks(tables):
+def _unranked_blocks(tables, min_ranked):
+    reasons = {**UNRANKED_REASONS}
+    if min_ranked:
+        reasons["below_min_sample"] = f"服务对象测评有效答卷不足{min_ranked}份"
     by_reason = {}
     for table in tables:
         for row in table["rows"]:
             if row["rank"] is None:
-                reason = next((UNRANKED_REASONS[f] for f in row["flags"] if f in UNRANKED_REASONS),
-                              "考核数据不完整")
+                reason = next((reasons[f] for f in row["flags"] if f in reasons), "考核数据不完整")
                 by_reason.setdefault(reason, []).append(row)
     if not by_reason:
         return []
@@ -77,7 +79,7 @@ def ranking_notice(results, documents):
     ]
     for index, table in enumerate(tables, start=1):
         body += _category_blocks(table, index)
-    unranked = _unranked_blocks(tables)
+    unranked = _unranked_blocks(tables, results.get("min_ranked"))
     if unranked:
         body += [("h2", "三、未参与排名的单位"), *unranked]
     body += [
@@ -107,9 +109,11 @@ def results_from_score(result, units, scheme, year):
     from stats.totals import combine_totals
 
     points = {row["unit_code"]: row.get("points") for row in result["units"]}
+    below = [row["unit_code"] for row in result["units"] if row.get("below_min_sample")]
     return {
         **result, "year": year, "registry": units, "response_count": None,
-        "totals": combine_totals(units, points, [], [], scheme),
+        "min_ranked": scheme["survey"]["min_ranked"],
+        "totals": combine_totals(units, points, [], [], scheme, below_min_sample=below),
         "categories": [{"code": c["code"], "name": c["name"], "parts": c["parts"]} for c in scheme["categories"]],
         "part_names": scheme.get("part_names", {}), "survey_part": scheme["survey"]["part"],
     }

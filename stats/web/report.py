@@ -16,12 +16,14 @@ FLAG_LABELS = {
     "no_data": "无有效答卷",
     "missing_group": "缺少一类服务对象的答卷",
     "small_sample": "样本量偏少",
+    "below_min_sample": "有效答卷不足，不参与排名",
     "missing_parts": "有考核项目分值未导入",
 }
 FLAG_SHORT = {  # for the narrow 标记 column of the run tables; the full label is the badge's title
     "no_data": "无答卷",
     "missing_group": "缺一类对象",
     "small_sample": "样本少",
+    "below_min_sample": "不排名",
     "missing_parts": "缺项计0分",
 }
 STATUS_LABELS = {"draft": "草稿", "published": "已发布"}
@@ -43,6 +45,31 @@ def flag_text(flags):
     return "、".join(FLAG_LABELS.get(flag, flag) for flag in flags)
 
 
+def unranked_reason(results, row):
+    """Why a unit has no rank, in words for officials: "有效样本不足30份", "无有效答卷" …; None if ranked."""
+    if row["rank"] is not None:
+        return None
+    if "no_data" in row["flags"]:
+        return "无有效答卷"
+    if "below_min_sample" in row["flags"]:
+        minimum = results.get("min_ranked")
+        return f"有效样本不足{minimum}份" if minimum else "有效样本不足"
+    return "考核数据不完整"
+
+
+def rank_text(results, row, table):
+    """The rank as a report states it: "第 2 名（本类共 14 个单位参与排名）", or "不参与排名（…）"."""
+    if row["rank"] is None:
+        return f"不参与排名（{unranked_reason(results, row)}）"
+    return f"第 {row['rank']} 名（本类共 {table['ranked']} 个单位参与排名）"
+
+
+def unranked_units(results):
+    """[(name, category name, reason)] of every unit the run leaves without a rank, in category order."""
+    return [(row["name"], table["name"], unranked_reason(results, row))
+            for table in category_tables(results) for row in table["rows"] if row["rank"] is None]
+
+
 def _by_code(rows):
     return {row.get("unit_code", row.get("code")): row for row in rows}
 
@@ -52,7 +79,8 @@ def _rank_key(row):
 
 
 def category_tables(results):
-    """[{"code", "name", "parts": [(part, label, max)], "rows": [...]}] in rank order within each category.
+    """[{"code", "name", "parts": [(part, label, max)], "rows": [...], "ranked": n}] in rank order within
+    each category; `ranked` counts the units that have a rank.
 
     A row: unit_code, name, rank, total, parts {part: points}, bonus, deduction, flags (totals and
     survey flags together), survey (the unit's survey row: index, points_ci, n_fixed …).
@@ -68,7 +96,8 @@ def category_tables(results):
         if rows:
             tables.append({"code": category["code"], "name": category["name"],
                            "parts": [(p, part_label(results, p), m) for p, m in category["parts"].items()],
-                           "rows": sorted(rows, key=_rank_key)})
+                           "rows": sorted(rows, key=_rank_key),
+                           "ranked": sum(1 for row in rows if row["rank"] is not None)})
     return tables
 
 
@@ -82,7 +111,7 @@ def unit_detail(results, code):
     groups = [{"code": g, "label": label, "n": survey.get(f"n_{g}", 0), "index": survey.get(f"index_{g}"),
                "rate": survey.get(f"rate_{g}"), "rate_ci": survey.get(f"rate_{g}_ci")} for g, label in GROUPS]
     return {
-        "row": row, "table": table, "survey": survey, "groups": groups,
+        "row": row, "table": table, "survey": survey, "groups": groups, "rank_text": rank_text(results, row, table),
         "dimensions": results["dimensions"].get(code, {}),
         "adjustments": [a for a in results["adjustments"] if a["unit_code"] == code],
         "excluded_count": sum(1 for e in results["excluded"] if e.get("unit_code") == code),
@@ -105,14 +134,14 @@ def dimension_means(results, category):
 def flat_rows(results):
     """One flat row per unit (for CSV and XLSX) and the header, in category then rank order."""
     all_parts = list(dict.fromkeys(p for c in results["categories"] for p in c["parts"]))
-    header = (["类别", "名次", "单位代码", "单位名称"] + [part_label(results, p) for p in all_parts]
+    header = (["类别", "名次", "不参与排名的原因", "单位代码", "单位名称"] + [part_label(results, p) for p in all_parts]
               + ["加分", "减分", "总分", "满意度指数", "测评分区间下限", "测评分区间上限",
                  "固定服务对象有效答卷", "非固定服务对象有效答卷", "标记"])
     rows = []
     for table in category_tables(results):
         for row in table["rows"]:
             survey, ci = row["survey"], row["survey"].get("points_ci") or [None, None]
-            rows.append([table["name"], row["rank"], row["unit_code"], row["name"]]
+            rows.append([table["name"], row["rank"], unranked_reason(results, row) or "", row["unit_code"], row["name"]]
                         + [row["parts"].get(p) for p in all_parts]
                         + [row["bonus"], row["deduction"], row["total"], survey.get("index"), ci[0], ci[1],
                            survey.get("n_fixed"), survey.get("n_nonfixed"), flag_text(row["flags"])])

@@ -25,6 +25,7 @@ from stats.web.inputs import (
     reinstated_ids,
     responses_digest,
 )
+from stats.web import report
 from stats.web.models import RunStatus, ScoreRun
 from stats.web.operations import StatsError, feed_overdue_deductions
 from stats.web.notice import ranking_notice, render_ranking_notice
@@ -64,13 +65,14 @@ def compute_results(year, scheme, progress=None):
         followup=followup_rows(units, bad_counts(units, responses, scores.valid, scheme["survey"]["bad_levels"]),
                                callback_counts(year)),
         dimensions=dimension_indices(units, responses, items, scheme["survey"], scores.valid),
-        totals=combine_totals(units, survey_points, parts, ledger, scheme),
+        totals=combine_totals(units, survey_points, parts, ledger, scheme,
+                              below_min_sample=[row["unit_code"] for row in scores.units if row["below_min_sample"]]),
         parts=parts, adjustments=ledger,
         # The scheme's layout travels with the run, so an old run still renders after the scheme changes.
         scheme_title=scheme.get("title", scheme["name"]), survey_part=scheme["survey"]["part"],
         categories=[{"code": c["code"], "name": c["name"], "parts": c["parts"]} for c in scheme["categories"]],
         part_names=scheme.get("part_names", {}), caps=scheme["adjustments"],
-        confidence=scheme["survey"]["confidence"],
+        confidence=scheme["survey"]["confidence"], min_ranked=scheme["survey"]["min_ranked"],
     )
     hashes = {"units": digest(units), "responses": responses_digest(responses, items), "parts": digest(parts),
               "adjustments": digest(ledger), "reinstatements": digest(reinstated),
@@ -135,11 +137,17 @@ def units_missing_parts(run):
             if row["rank"] is not None and "missing_parts" in row["flags"]]
 
 
-def publish_run(run, user, confirm_missing_parts=False):
+def units_unranked(run):
+    """[(name, category name, reason)] of the units the run leaves without a rank."""
+    return report.unranked_units(run.results)
+
+
+def publish_run(run, user, confirm_missing_parts=False, confirm_unranked=False):
     """Publish the year's latest run; a published run never changes again.
 
     A run whose ranked units lack imported parts (counted as 0) is published only when the statistician
-    confirms it explicitly: such a ranking is rarely what the office means to announce.
+    confirms it explicitly: such a ranking is rarely what the office means to announce. So is a run that
+    leaves units without a rank (too few valid responses, no data); the run records who confirmed that.
     """
     if run.is_published:
         raise StatsError(f"{run.label}已发布，发布后的结果不能更改；如需更正请重新计分。", 409)
@@ -150,10 +158,16 @@ def publish_run(run, user, confirm_missing_parts=False):
     if missing and not confirm_missing_parts:
         raise StatsError(f"有 {len(missing)} 个参加排名的单位缺少考核项目分值，按 0 分计入总分。请先导入分值后重新计分；"
                          f"确需按 0 分发布，请勾选“确认缺项按0分发布”。", 409, errors=missing)
+    unranked = units_unranked(run)
+    if unranked and not confirm_unranked:
+        raise StatsError(f"本次计分有 {len(unranked)} 个单位不参与排名（见下表）。请核对后勾选“确认以上单位不参与排名”再发布。",
+                         409, errors=[f"{category}：{name}（{reason}）" for name, category, reason in unranked])
+    if unranked:
+        run.unranked_confirmed_by_id = user.id
     run.status, run.published_at, run.published_by_id = RunStatus.published, utcnow(), user.id
     db.session.flush()
     audit.record("run.publish", run, actor=user, details={"year": run.year, "sequence": run.sequence,
-                                                          "missing_parts": len(missing)})
+                                                          "missing_parts": len(missing), "unranked": len(unranked)})
 
 
 def _changed(old, new):

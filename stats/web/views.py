@@ -31,6 +31,7 @@ from stats.web.runs import (
     issued_notice,
     publish_run,
     units_missing_parts,
+    units_unranked,
 )
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
@@ -97,7 +98,8 @@ def _run_page(run, form, status=200, errors=()):
     for table in tables:
         table["chart"] = charts.category_interval_chart(table, report.survey_max(run.results))
     return render_template("stats/run.html", run=run, tables=tables, form=form, errors=errors,
-                           missing_parts=units_missing_parts(run), flag_text=report.flag_text,
+                           missing_parts=units_missing_parts(run), unranked=units_unranked(run),
+                           flag_text=report.flag_text,
                            flag_labels=report.FLAG_LABELS, flag_short=report.FLAG_SHORT,
                            input_labels=report.INPUT_LABELS, status_labels=report.STATUS_LABELS,
                            excluded=len(run.results["excluded"]), issued=issued_notice(run),
@@ -112,7 +114,8 @@ def run_publish(run_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        publish_run(run, current_user, confirm_missing_parts=form.confirm_missing_parts.data)
+        publish_run(run, current_user, confirm_missing_parts=form.confirm_missing_parts.data,
+                    confirm_unranked=form.confirm_unranked.data)
     except StatsError as error:
         flash(error.message, "error")
         return _run_page(run, form, error.status, error.errors)

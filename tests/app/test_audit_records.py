@@ -130,7 +130,8 @@ def test_ledger_parts_and_runs_are_recorded(make):
     assert _one("parts.import")[1] == {"year": 2031, "file": "核心职能.csv", "created": 1, "updated": 0}
     run = runs.create_run(2031, statistician)
     assert _one("run.create")[1] == {"year": 2031, "sequence": 1}
-    runs.publish_run(run, statistician, confirm_missing_parts=True)
+    runs.publish_run(run, statistician, confirm_missing_parts=True, confirm_unranked=True)
     entry, details = _one("run.publish")
     assert entry.username == statistician.username and details["sequence"] == 1
+    assert details["unranked"] == 1 and run.unranked_confirmed_by_id == statistician.id
     assert audit.verify().intact

@@ -126,9 +126,10 @@ def test_score_csv_end_to_end(write, scheme):
                                         "r2,A,nonfixed,2024-03-01T09:31:00,,,,4,\n"
                                         "r3,B,fixed,2024-03-01T09:32:00,,,,,\n")
     items = write("i.csv", "item_code,weight\nq2,3\n")
+    scheme["survey"]["min_ranked"] = 2
     result = json.loads(json.dumps(score_csv(units, responses, scheme, items_csv=items)))
     a, b = result["units"]
     assert a["index_fixed"] == pytest.approx((1.0 + 3 * 0.6) / 4)
     assert a["index"] == pytest.approx(0.6 * 0.7 + 0.4 * 0.8)
-    assert a["rank"] == 1 and b["rank"] is None
+    assert a["rank"] == 1 and b["rank"] is None and not a["below_min_sample"] and b["below_min_sample"]
     assert result["excluded"] == [{"response_id": "r3", "reason": "empty"}]

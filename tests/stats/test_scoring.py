@@ -51,7 +51,7 @@ def test_missing_group_takes_the_other_groups_index(score):
     assert unit["index_fixed"] is None
     assert unit["index"] == pytest.approx(0.8)
     assert unit["points"] == pytest.approx(320.0)
-    assert unit["flags"] == ["missing_group", "small_sample"]
+    assert unit["flags"] == ["missing_group", "small_sample", "below_min_sample"]
 
 
 def test_small_sample_is_below_thirty_valid_responses(score):
@@ -61,14 +61,14 @@ def test_small_sample_is_below_thirty_valid_responses(score):
 
 
 def test_unit_without_valid_responses_has_no_points_and_no_rank(score):
-    result = score([{"unit": "A"}])
+    result = score([{"unit": "A"}], min_ranked=1)
     assert result["B"]["points"] is None
     assert result["B"]["index"] is None
     assert result["B"]["points_ci"] is None
     assert result["B"]["rate_fixed"] is None
     assert result["B"]["rank"] is None
-    assert result["B"]["flags"] == ["no_data"]
-    assert result["A"]["rank"] == 1
+    assert result["B"]["flags"] == ["no_data"] and result["B"]["below_min_sample"] is True
+    assert result["A"]["rank"] == 1 and result["A"]["below_min_sample"] is False
 
 
 def test_three_level_preset(score):
@@ -104,8 +104,29 @@ def test_competition_ranking_shares_the_better_rank(score):
     # A 1.0, B 0.9, C 0.9, D 0.8 in category 1; E alone in category 2
     rows = [{"unit": "A", "levels": (5, 5)}, {"unit": "B", "levels": (5, 4)}, {"unit": "C", "levels": (4, 5)},
             {"unit": "D", "levels": (4, 4)}, {"unit": "E", "levels": (1, 1)}]
-    result = score(rows, item_codes=("q1", "q2"))
+    result = score(rows, item_codes=("q1", "q2"), min_ranked=1)
     assert [result[u]["rank"] for u in "ABCDE"] == [1, 2, 2, 4, 1]
+
+
+def test_units_below_min_ranked_keep_points_but_are_not_ranked(score):
+    """Issue 9, failure 1: one walk-in response topped a category ahead of a unit with five."""
+    rows = ([{"unit": "A", "group": "nonfixed", "levels": (5,)}]
+            + [{"unit": "B", "group": "fixed", "levels": (4,)}] * 3 + [{"unit": "B", "group": "nonfixed"}] * 2
+            + [{"unit": "C", "levels": (3,)}] * 5 + [{"unit": "D", "levels": (4,)}] * 4)
+    result = score(rows, min_ranked=5)
+    a, b, c, d = (result[u] for u in "ABCD")
+    assert a["points"] == pytest.approx(400.0) and a["points_ci"] is not None
+    assert a["rank"] is None and a["below_min_sample"] is True and "below_min_sample" in a["flags"]
+    assert d["rank"] is None and d["below_min_sample"] is True and d["points"] == pytest.approx(320.0)
+    # the others are ranked among themselves; both groups together make B's five
+    assert (b["rank"], c["rank"]) == (1, 2) and not b["below_min_sample"] and "below_min_sample" not in b["flags"]
+
+
+def test_min_ranked_defaults_to_thirty_valid_responses(score, scheme):
+    assert scheme["survey"]["min_ranked"] == 30
+    rows = [{"group": "fixed"}] * 20 + [{"group": "nonfixed"}] * 10 + [{"unit": "B"}] * 29
+    result = score(rows)
+    assert result["A"]["rank"] == 1 and result["B"]["rank"] is None and result["B"]["below_min_sample"]
 
 
 def test_ranking_treats_differences_below_tolerance_as_ties():
@@ -169,6 +190,6 @@ def test_result_dict_is_json_ready_with_the_documented_keys(scheme, units, make_
     assert parsed["scheme"] == "default"
     assert parsed["excluded"] == [{"response_id": "r0", "reason": "empty"}]
     assert {"unit_code", "category", "n_fixed", "n_nonfixed", "index_fixed", "index_nonfixed", "index", "points",
-            "points_ci", "rate_fixed", "rate_nonfixed", "rank", "flags", "rate_fixed_ci",
+            "points_ci", "rate_fixed", "rate_nonfixed", "rank", "below_min_sample", "flags", "rate_fixed_ci",
             "rate_nonfixed_ci"} <= set(parsed["units"][0])
     assert [u["unit_code"] for u in parsed["units"]] == ["A", "B", "C", "D", "E"]

@@ -65,6 +65,15 @@ def test_ranks_share_ties_and_skip_units_without_survey_data(units, scheme):
     assert result[3]["total"] is None and result[3]["flags"] == ["no_data"]
 
 
+def test_units_below_min_sample_keep_their_total_but_are_not_ranked(units, scheme):
+    survey = {"A": 390.0, "B": 340.0, "C": 300.0, "D": None, "E": 300.0}
+    rows = full_parts("A") + full_parts("B") + full_parts("C")
+    result = combine_totals(units, survey, rows, [], scheme, below_min_sample={"A", "D"})
+    assert [row["rank"] for row in result] == [None, 1, 2, None, 1]
+    assert result[0]["total"] == pytest.approx(280 + 190 + 95 + 390)
+    assert result[0]["flags"] == ["below_min_sample"] and result[3]["flags"] == ["no_data", "missing_parts"]
+
+
 def test_missing_imported_part_counts_zero_and_is_flagged(units, scheme):
     rows = [part("A", "core_duties", 280)]
     row = combine_totals(units, {"A": 300.0}, rows, [], scheme)[0]

@@ -1,10 +1,13 @@
 """Fixtures for the statisticians' layer: a small registry, a 2024 campaign and responses written
 straight into the database (the survey pages are tested elsewhere)."""
+import re
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+from app.kernel import scheme as scheme_module
 from app.kernel.extensions import db
 from surveys.models import Answer, Response
 
@@ -35,6 +38,21 @@ def respond(campaign):
         return response
 
     return _respond
+
+
+@pytest.fixture(autouse=True)
+def _ranking_from_few(request, monkeypatch, tmp_path):
+    """The schemes as shipped, except that a unit is ranked from the test module's MIN_RANKED valid
+    responses (default 1): the hand-checkable fixtures here give a unit two or three responses, far below
+    the shipped 30. The app's scheme and a scheme named in a call (create_run(…, "default")) both read it."""
+    min_ranked = getattr(request.module, "MIN_RANKED", 1)
+    folder = tmp_path / "schemes"
+    folder.mkdir()
+    for path in Path(scheme_module.SCHEMES_DIR).glob("*.toml"):
+        text = path.read_text(encoding="utf-8")
+        (folder / path.name).write_text(re.sub(r"(?m)^min_ranked = \d+", f"min_ranked = {min_ranked}", text),
+                                        encoding="utf-8")
+    monkeypatch.setattr(scheme_module, "SCHEMES_DIR", str(folder))
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """`flask stats score` from files (a survey agency's data) and from the database (--year)."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,18 @@ def test_score_from_files_writes_the_result_shape_and_hand_computed_points(runne
     assert units["A"]["n_fixed"] == 2 and units["A"]["n_nonfixed"] == 1
     assert sorted((e["response_id"], e["reason"]) for e in document["excluded"]) == [
         ("r1", "duplicate_id"), ("r4", "repeat_client"), ("r7", "empty")]
+
+
+def test_min_ranked_comes_from_the_scheme(runner, files, tmp_path):
+    text = re.sub(r"(?m)^min_ranked = \d+", "min_ranked = 3", Path(scheme_path("default")).read_text(encoding="utf-8"))
+    (tmp_path / "three.toml").write_text(text, encoding="utf-8")
+    result, document = _score(runner, files, "--scheme", str(tmp_path / "three.toml"))
+    assert result.exit_code == 0, result.output
+    units = _by_unit(document)
+    # 甲厅 keeps three valid responses, 乙厅 two: 乙厅 keeps its points but is not ranked
+    assert (units["A"]["rank"], units["B"]["rank"], units["C"]["rank"]) == (1, None, None)
+    assert units["B"]["points"] == pytest.approx(320) and units["B"]["below_min_sample"]
+    assert not units["A"]["below_min_sample"] and "below_min_sample" in units["B"]["flags"]
 
 
 def test_no_screen_counts_everything_answered(runner, files):

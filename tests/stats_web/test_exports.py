@@ -44,7 +44,7 @@ def test_xlsx_holds_formula_text_as_text(client, run):
     assert names["A01"]["单位名称"].startswith("'=HYPERLINK")
     assert names["A02"]["单位名称"].startswith("'@SUM")
     assert names["B01"]["单位名称"] == "'" + HIDDEN_FORMULA[1:]
-    assert all(cell.data_type == "s" for cell in sheet["D"])  # strings, never formulas
+    assert all(cell.data_type == "s" for cell in sheet["E"])  # strings, never formulas
     assert names["A01"]["服务对象测评"] == pytest.approx(320) and names["A01"]["名次"] == 2
     assert names["B01"]["总分"] is None and "无有效答卷" in names["B01"]["标记"]
     assert book["无效问卷"].max_row == 1  # header only: nothing was excluded

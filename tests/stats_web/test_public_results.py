@@ -55,7 +55,7 @@ def bad_response(scored_units, respond):
 @pytest.fixture
 def published(callbacks, bad_response, staff):
     run = create_run(YEAR, staff)
-    publish_run(run, staff, confirm_missing_parts=True)
+    publish_run(run, staff, confirm_missing_parts=True, confirm_unranked=True)
     db.session.commit()
     return run
 

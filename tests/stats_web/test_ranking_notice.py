@@ -26,7 +26,7 @@ def run(scored_units, staff):
 
 @pytest.fixture
 def published(run, staff):
-    publish_run(run, staff, confirm_missing_parts=True)
+    publish_run(run, staff, confirm_missing_parts=True, confirm_unranked=True)
     return run
 
 

@@ -44,10 +44,10 @@ def test_run_scores_the_campaign_and_freezes_its_inputs(scored_units, make):
 def test_published_run_refuses_every_change(scored_units, make):
     user = make.user("statistician")
     run = create_run(YEAR, user, "default")
-    publish_run(run, user, confirm_missing_parts=True)
+    publish_run(run, user, confirm_missing_parts=True, confirm_unranked=True)
     assert run.status == "published" and run.published_at is not None
     with pytest.raises(StatsError) as refused:
-        publish_run(run, user, confirm_missing_parts=True)
+        publish_run(run, user, confirm_missing_parts=True, confirm_unranked=True)
     assert refused.value.status == 409
     run.results = {**run.results, "totals": []}  # any code path that writes to it is stopped at flush
     with pytest.raises(FrozenRunError):
@@ -58,7 +58,7 @@ def test_published_run_refuses_every_change(scored_units, make):
 def test_published_run_cannot_be_deleted(scored_units, make):
     user = make.user("statistician")
     run = create_run(YEAR, user, "default")
-    publish_run(run, user, confirm_missing_parts=True)
+    publish_run(run, user, confirm_missing_parts=True, confirm_unranked=True)
     db.session.delete(run)
     with pytest.raises(FrozenRunError):
         db.session.flush()
@@ -70,14 +70,14 @@ def test_a_draft_may_be_published_only_if_it_is_the_latest(scored_units, make):
     first = create_run(YEAR, user, "default")
     create_run(YEAR, user, "default")
     with pytest.raises(StatsError, match="最新"):
-        publish_run(first, user, confirm_missing_parts=True)
+        publish_run(first, user, confirm_missing_parts=True, confirm_unranked=True)
     assert first.status == "draft"
 
 
 def test_publishing_through_the_page_and_a_second_publish_is_refused(client, scored_units, staff):
     run = create_run(YEAR, staff, "default")
     page = client.get(f"/stats/runs/{run.id}").data.decode()
-    confirmed = {"csrf_token": csrf_from(page), "confirm_missing_parts": "y"}
+    confirmed = {"csrf_token": csrf_from(page), "confirm_missing_parts": "y", "confirm_unranked": "y"}
     response = client.post(f"/stats/runs/{run.id}/publish", data=confirmed)
     assert response.status_code == 302
     assert db.session.get(ScoreRun, run.id).status == "published"
@@ -94,7 +94,7 @@ def test_rerun_after_an_appeal_is_a_new_run_with_a_diff(client, scored_units, st
     response = client.post("/stats/runs", data={"csrf_token": csrf_from(page), "year": YEAR, "note": ""})
     assert response.status_code == 302
     first = db.session.scalars(sa.select(ScoreRun)).one()
-    publish_run(first, staff, confirm_missing_parts=True)
+    publish_run(first, staff, confirm_missing_parts=True, confirm_unranked=True)
     # The appeal: 乙厅 loses 100 points in the ledger, which puts 甲厅 first.
     ledger = client.get(f"/stats/adjustments?year={YEAR}").data.decode()
     response = client.post("/stats/adjustments", data={
@@ -147,7 +147,7 @@ def test_publishing_with_missing_parts_needs_an_explicit_confirmation(client, sc
     assert "有 2 个参加排名的单位缺少考核项目分值，按 0 分计入总分" in html and "甲厅" in html and "乙厅" in html
     assert db.session.get(ScoreRun, run.id).status == "draft"
     confirmed = client.post(f"/stats/runs/{run.id}/publish",
-                            data={"csrf_token": csrf_from(page), "confirm_missing_parts": "y"})
+                            data={"csrf_token": csrf_from(page), "confirm_missing_parts": "y", "confirm_unranked": "y"})
     assert confirmed.status_code == 302 and db.session.get(ScoreRun, run.id).status == "published"
 
 
@@ -157,7 +157,7 @@ def test_a_complete_run_publishes_without_the_confirmation(scored_units, staff):
     import_parts("unit_code,part,points\n" + rows, "parts.csv", YEAR, staff, load_scheme("default"))
     run = create_run(YEAR, staff, "default")
     assert units_missing_parts(run) == []  # 丙局 lacks them too, but has no data and no rank
-    publish_run(run, staff)
+    publish_run(run, staff, confirm_unranked=True)  # 丙局 has no data
     assert run.is_published
 
 
@@ -169,7 +169,7 @@ def test_a_complete_run_publishes_without_the_confirmation(scored_units, staff):
 ], ids=["update()", "Query.update()", "delete()", "raw SQL"])
 def test_the_database_refuses_bulk_changes_to_a_published_run(scored_units, staff, statement):
     run = create_run(YEAR, staff, "default", note="原说明")
-    publish_run(run, staff, confirm_missing_parts=True)
+    publish_run(run, staff, confirm_missing_parts=True, confirm_unranked=True)
     with pytest.raises(sa.exc.IntegrityError):
         with db.session.begin_nested():
             statement(run)
