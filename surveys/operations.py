@@ -261,18 +261,18 @@ def units_by_code():
 # --- Staff side: campaigns, questionnaire editing, fixed respondents, counts, paper entry ---
 
 
-def request_callback(response, phone, bad_levels):
-    """Announce a callback request when a response rates something badly and left a valid phone.
+def request_callback(unit_id, questionnaire, levels, phone, bad_levels):
+    """Announce a callback request when an answer ({item id: level}) rates something badly and the
+    respondent — a walk-in or an invited one — left a valid phone and so agreed to be called.
 
     Only the unit, the phone, the badly rated items and the day travel with the signal: no comment,
-    window, time or other answer, so the case it becomes cannot be tied back to the response.
-    Returns whether a request was announced.
+    window, time, invitation or other answer, so the case it becomes cannot be tied back to the response,
+    and the phone is never stored with the response. Returns whether a request was announced.
     """
     phone = normalise_phone(phone)
-    items = sorted({answer.item for answer in response.answers if answer.level in bad_levels},
-                   key=lambda item: (item.position, item.id))
+    items = [item for item in questionnaire.items if levels.get(item.id) in bad_levels]
     if not phone or not items:
         return False
-    callback_requested.send(None, unit_id=response.unit_id, phone=phone, requested_on=local_today(),
+    callback_requested.send(None, unit_id=unit_id, phone=phone, requested_on=local_today(),
                             items=[f"{item.dimension}：{item.text}" for item in items])
     return True

@@ -102,7 +102,7 @@ def window_survey(window_code):
         return _thanks_again(earlier)
     limits = current_scheme()["intake"]
     try:
-        response = ops.submit_walk_in(
+        ops.submit_walk_in(
             window, campaign, device=intake.device_of(request.cookies), address=request.remote_addr,
             secret=current_app.secret_key, limits=(limits["nonfixed_rate_limit"], limits["address_rate_limit"]),
             levels=form.levels(), comment=form.comment.data or "", duration_s=duration_s, digest=digest,
@@ -113,7 +113,8 @@ def window_survey(window_code):
         return _render_form(form, error.status, notice=error.message, **context)
     # A bad rating with a phone number is announced; the listener keeps a pending request (the phone is
     # stored there only) whose case the sweep opens later, so no timestamp links it to this response.
-    ops.request_callback(response, form.contact_phone.data, current_scheme()["survey"]["bad_levels"])
+    ops.request_callback(window.unit_id, questionnaire, form.levels(), form.contact_phone.data,
+                         current_scheme()["survey"]["bad_levels"])
     return redirect(url_for("surveys.thanks", unit=window.unit.code, window=window.code))
 
 
@@ -143,7 +144,7 @@ def invited_survey():
         return _refusal(error, request.method == "GET" and error.status == 403)
     campaign, unit = invitation.campaign, invitation.fixed_respondent.unit
     questionnaire = campaign.questionnaire_for(Group.fixed)
-    form = build_questionnaire_form(questionnaire, _comment_max())
+    form = build_questionnaire_form(questionnaire, _comment_max(), extra={"contact_phone": callback_phone_field()})
     context = {"questionnaire": questionnaire, "unit": unit, "respondent": invitation.fixed_respondent}
     if request.method == "GET":
         return _render_form(form, **context)
@@ -164,6 +165,9 @@ def invited_survey():
             return _thanks_again(earlier)
         return _render_form(form, error.status, notice=error.message, **context)
     session.pop("invitation", None)
+    # As for walk-ins: the phone goes only into a pending callback request, never with the queued answers.
+    ops.request_callback(unit.id, questionnaire, form.levels(), form.contact_phone.data,
+                         current_scheme()["survey"]["bad_levels"])
     return redirect(url_for("surveys.thanks", unit=unit.code))
 
 

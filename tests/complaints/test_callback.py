@@ -16,7 +16,7 @@ from complaints import operations as ops
 from app.kernel.clock import local_date
 from complaints.models import CallbackRequest, Case, CaseEvent, OutboxMessage
 from complaints.sweep import sweep
-from surveys.models import Response
+from surveys.models import Campaign, Response
 from tests.conftest import csrf_from
 
 COMMENT = "排队两小时没人管，3号窗口的王某某很凶"
@@ -235,3 +235,60 @@ def test_sweep_command_reports_the_callbacks_it_opened(client, survey_window, ru
     assert result.exit_code == 0, result.output
     assert "差评回访立件 1" in result.output and "仅记录未外发 1" in result.output and "通知已发送 0" in result.output
     assert "差评回访立件 0" in runner.invoke(args=["cases", "sweep", "--now", later]).output
+
+
+@pytest.fixture
+def invitation(make):
+    """An invited (fixed) respondent of a unit with its one-time token; the batch waits for 10 answers."""
+    from surveys import operations as survey_ops
+
+    campaign = make.campaign()
+    respondent = make.fixed_respondent(name="合肥某某科技有限公司")
+    (_, token), = survey_ops.issue_invitations(campaign, respondent.unit)
+    return respondent, token
+
+
+def _invited_answers(client, token, level, first=None, **extra):
+    client.get(f"/i/{token}")
+    html = client.get("/invite").data.decode()
+    ticket = re.search(r'name="ticket" type="hidden" value="([^"]*)"', html).group(1)
+    names = list(dict.fromkeys(re.findall(r'name="(item_\d+)"', html)))
+    data = {name: level for name in names}
+    if first:
+        data[names[0]] = first
+    return {"csrf_token": csrf_from(html), "ticket": ticket, **data, **extra}
+
+
+def test_an_invited_respondent_asks_for_a_callback_without_the_phone_joining_the_answers(client, invitation):
+    from surveys.models import PendingResponse
+    from surveys.operations import store_pending_responses
+
+    respondent, token = invitation
+    client.get(f"/i/{token}")
+    assert 'name="contact_phone"' in client.get("/invite").data.decode() and "与答卷分开保存" in client.get("/invite").data.decode()
+    data = _invited_answers(client, token, "5", first="1", contact_phone="13700002222", comment=COMMENT)
+    assert client.post("/invite", data=data).status_code == 302
+    [request] = _pending()
+    assert (request.unit_id, request.phone) == (respondent.unit_id, "13700002222")
+    assert "服务态度" in request.items and respondent.name not in request.items
+    waiting = db.session.scalars(sa.select(PendingResponse)).one()
+    assert "13700002222" not in " ".join(str(getattr(waiting, c.key)) for c in PendingResponse.__table__.columns)
+    store_pending_responses()
+    response = db.session.scalars(sa.select(Response)).one()
+    assert "13700002222" not in " ".join(str(getattr(response, c.key)) for c in Response.__table__.columns)
+    _sweep_later()
+    case = _cases()[0]
+    assert (case.kind, case.citizen_phone, case.unit_id) == ("callback", "13700002222", respondent.unit_id)
+    assert respondent.name not in case.description and COMMENT not in case.description
+
+
+def test_an_invited_respondent_who_rates_well_or_leaves_no_phone_gets_no_callback(client, invitation, make):
+    from surveys import operations as survey_ops
+
+    respondent, token = invitation
+    assert client.post("/invite", data=_invited_answers(client, token, "4", contact_phone="13700002222")).status_code == 302
+    assert _pending() == []
+    make.fixed_respondent(unit=respondent.unit)
+    (_, second), = survey_ops.issue_invitations(db.session.scalars(sa.select(Campaign)).one(), respondent.unit)
+    assert client.post("/invite", data=_invited_answers(client, second, "1")).status_code == 302
+    assert _pending() == []

@@ -143,3 +143,12 @@ def test_bad_counts_take_valid_responses_with_any_bad_level():
     assert rows["A"]["callback_rate"] == 0.75 and rows["A"]["rectification_rate"] is None
     assert rows["B"] == {"bad": 0, "callbacks": 0, "called_back": 0, "to_rectify": 0, "rectified": 0,
                          "callback_rate": None, "rectification_rate": None}
+
+
+def test_the_staff_run_and_unit_pages_show_the_rates_beside_the_scores(client, published, staff):
+    run_page = client.get(f"/stats/runs/{published.id}").text
+    assert "回访率" in run_page and "整改率" in run_page
+    row = next(r for r in run_page.split("<tr>") if "甲厅" in r)
+    assert "75%<br>50%" in row and "已回访 3 / 差评回访件 4" in row
+    unit_page = client.get(f"/stats/runs/{published.id}/units/A01").text
+    assert 'id="followup"' in unit_page and "已整改 1 / 经核实需整改 2" in unit_page

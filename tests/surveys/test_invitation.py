@@ -196,4 +196,5 @@ def test_fixed_form_says_how_the_answer_is_kept(client, invited):
     _, token = invited
     client.get(f"/i/{token}")
     html = client.get("/invite").data.decode()
-    assert "与邀请码分开保存" in html and "手机号" not in html
+    # The optional phone for a callback (issue 12) is explained as kept apart from the answers too.
+    assert "与邀请码分开保存" in html and "手机号仅在您给出" in html and "与答卷分开保存" in html
