@@ -10,7 +10,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOURCES = ("app", "surveys", "complaints", "stats")
-HALF_WIDTH = re.compile(r"[\u4e00-\u9fff][,:;()]|[,:;()][\u4e00-\u9fff]|%m月|%d日")
+HALF_WIDTH = re.compile(r"[\u4e00-\u9fff][,:;()!?]|[,:;()][\u4e00-\u9fff]|%m月|%d日")
 
 
 def _literals(source):
