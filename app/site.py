@@ -42,6 +42,7 @@ DASHBOARD = [
         ("survey_admin.counts", "测评进度（各单位答卷数）", ("admin", "statistician")),
         ("survey_admin.campaigns", "测评活动与问卷", ("admin",)),
         ("survey_admin.paper_entry", "录入纸质问卷", ("admin", "statistician")),
+        ("pad_admin.index", "窗口评价平板（启用码、停用）", ("admin",)),
     ]),
     ("效能投诉", [
         ("case_staff.queue", "投诉咨询件（查询、筛选，按期限排序）", ("admin", "handler", "liaison")),

@@ -23,10 +23,11 @@ class ResponseChannel(enum.StrEnum):
     link = "link"
     paper = "paper"
     platform = "platform"  # a rating given on the provincial platform, imported (surveys/exchange_import.py)
+    pad = "pad"  # a rating given on a hall pad at the window (surveys/kiosk/)
 
 
 RESPONSE_CHANNEL_LABELS = {ResponseChannel.qr: "扫码", ResponseChannel.link: "邀请链接", ResponseChannel.paper: "纸质问卷",
-                           ResponseChannel.platform: "省级平台"}
+                           ResponseChannel.platform: "省级平台", ResponseChannel.pad: "评价平板"}
 
 # Stored levels follow the glossary: 5 = 非常满意 … 1 = 非常不满意; NULL = 不了解.
 UNKNOWN_LABEL = "不了解"
@@ -180,7 +181,7 @@ class Response(db.Model):
     __tablename__ = "responses"
     __table_args__ = (
         sa.CheckConstraint("\"group\" IN ('fixed', 'nonfixed')", name="group_known"),
-        sa.CheckConstraint("channel IN ('qr', 'link', 'paper', 'platform')", name="channel_known"),
+        sa.CheckConstraint("channel IN ('qr', 'link', 'paper', 'platform', 'pad')", name="channel_known"),
         sa.CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration_not_negative"),
     )
 
@@ -198,7 +199,7 @@ class Response(db.Model):
     group: so.Mapped[str] = so.mapped_column(sa.String(10))
     #: the questionnaire version answered
     questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
-    #: how it came in: qr, link, paper or platform (ResponseChannel)
+    #: how it came in: qr, link, paper, platform or pad (ResponseChannel)
     channel: so.Mapped[str] = so.mapped_column(sa.String(10))
     #: the respondent's 意见和建议, free text; empty if none
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
@@ -206,7 +207,8 @@ class Response(db.Model):
     duration_s: so.Mapped[float | None]
     #: naive UTC; a fixed response keeps only its day (the start of that Beijing day)
     submitted_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    #: keyed hash of client address and browser (32 hex) for stuffing screening; NULL for fixed and paper responses
+    #: keyed hash of client address and browser (32 hex) for stuffing screening; NULL for fixed, paper and
+    #: pad responses (a hall pad is one browser for every citizen: its own hourly limit bounds it instead)
     client_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     #: SHA-256 of the random one-time ticket the questionnaire page was rendered with: unique, so a
     #: resubmitted page (back button, double tap, replay) is stored once. It names nothing else.

@@ -1,45 +1,16 @@
 """Citizen-facing survey pages: /s/<window> (non-fixed) and /i/<token> (fixed)."""
-import secrets
-from datetime import datetime, timezone
-
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, session, url_for
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.kernel.clock import local_today as _today
 from app.kernel.extensions import csrf
 from app.kernel.scheme import bad_level_text, current_scheme
 from surveys import intake
+from surveys.tickets import CSRF_EXPIRED, TICKET_STALE, new_ticket as _new_ticket, read_ticket as _read_ticket
 from surveys import operations as ops
 from surveys.forms import build_questionnaire_form, callback_phone_field
 from surveys.models import Group
 
 bp = Blueprint("surveys", __name__)
-
-CSRF_EXPIRED = "页面停留时间过长，安全校验已过期。您的选择已保留，请再次点击“提交”。"
-
-
-TICKET_STALE = "页面已过期，请再次点击“提交评价”。您的选择已保留。"
-
-
-def _ticket_serializer():
-    return URLSafeTimedSerializer(current_app.secret_key, salt="survey-ticket")
-
-
-def _new_ticket():
-    """A signed one-time ticket: a random nonce and the time the page was shown."""
-    return _ticket_serializer().dumps(secrets.token_urlsafe(16))
-
-
-def _read_ticket(raw):
-    """(hash of the ticket's nonce, seconds since the form was first shown); None if absent, old or forged."""
-    try:
-        nonce, signed_at = _ticket_serializer().loads(raw or "", return_timestamp=True)
-    except BadSignature:
-        return None
-    if not isinstance(nonce, str) or len(nonce) < 16:
-        return None
-    return ops.token_hash(nonce), max(0.0, (datetime.now(timezone.utc) - signed_at).total_seconds())
-
 
 def _stale_ticket(form, context):
     """A page without a valid ticket: shown again with a fresh one, the answers kept, nothing stored."""

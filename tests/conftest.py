@@ -181,9 +181,8 @@ def live_server(isolated_app):
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture
-def phone_page():
-    """A Playwright page in headless Chromium at a 390×844 phone viewport."""
+def _chromium_page(**context):
+    """A Playwright page in headless Debian Chromium with the given context options."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is not installed")
     from playwright.sync_api import sync_playwright
@@ -192,7 +191,17 @@ def phone_page():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                      has_touch=True, locale="zh-CN")
-        yield context.new_page()
+        yield browser.new_context(has_touch=True, locale="zh-CN", **context).new_page()
         browser.close()
+
+
+@pytest.fixture
+def phone_page():
+    """A Playwright page in headless Chromium at a 390×844 phone viewport."""
+    yield from _chromium_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+
+
+@pytest.fixture
+def tablet_page():
+    """A Playwright page in headless Chromium at a 1024×768 tablet viewport (a hall pad in landscape)."""
+    yield from _chromium_page(viewport={"width": 1024, "height": 768}, is_mobile=True)

@@ -124,7 +124,7 @@ def test_staff_pages_load_clean_and_their_scripts_work(isolated_app, live_server
                  "/admin/users", "/admin/users/new", "/auth/password",
                  "/admin/surveys/campaigns", f"/admin/surveys/campaigns/{ids['campaign']}",
                  "/admin/surveys/questionnaires", f"/admin/surveys/questionnaires/{ids['questionnaire']}",
-                 "/admin/surveys/units", f"/admin/surveys/windows/{ids['window']}/poster",
+                 "/admin/surveys/units", f"/admin/surveys/windows/{ids['window']}/poster", "/admin/surveys/pads",
                  "/admin/cases/calendar", "/admin/cases/deductions", "/admin/cases/extensions",
                  "/admin/cases/outbox", "/admin/documents/", "/stats/", "/stats/adjustments",
                  "/stats/screening", "/stats/parts", "/stats/admonitions/",

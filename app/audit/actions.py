@@ -42,6 +42,9 @@ ACTIONS = {
     "notice.issue": "印发考核结果通报",
     "exchange.export": "导出与省级平台交换的评价数据",
     "exchange.import": "导入省级平台评价",
+    "pad.issue": "生成评价平板启用码",
+    "pad.enrol": "评价平板启用",
+    "pad.revoke": "停用评价平板",
 }
 
 # Object kinds by table name, as entries store them.
@@ -57,6 +60,7 @@ OBJECT_TYPES = {
     "stats_reinstatements": "恢复计分",
     "stats_score_runs": "计分结果",
     "responses": "答卷",
+    "pads": "评价平板",
 }
 
 # The keys domains put in an entry's details, as the admin page names them.
@@ -102,4 +106,5 @@ DETAIL_LABELS = {
     "imported": "导入条数",
     "already": "此前已导入",
     "refused": "拒绝条数",
+    "window": "服务窗口",
 }
