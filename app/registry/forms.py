@@ -39,10 +39,15 @@ class UnitsUploadForm(CheckedForm):
     file = FileField("单位名单（CSV:code,name,category）", validators=[FileRequired(message="请选择文件")])
 
 
-class UserForm(CheckedForm):
-    username = StringField("用户名", validators=[
-        DataRequired(message="请填写用户名"), Length(min=3, max=64, message="用户名应为3至64个字符"),
-        Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能用字母、数字和 . _ -")])
+class UserEditForm(CheckedForm):
+    """What an admin may change on an account; the username stays, as the audit log names it."""
+
     display_name = StringField("姓名（选填）", validators=[Optional(), Length(max=64)])
     role = SelectField("角色", choices=[SelectChoice(str(role), label) for role, label in ROLE_LABELS.items()])
     unit = SelectField("所属单位（单位联络员必填）", validators=[Optional()])
+
+
+class UserForm(UserEditForm):
+    username = StringField("用户名", validators=[
+        DataRequired(message="请填写用户名"), Length(min=3, max=64, message="用户名应为3至64个字符"),
+        Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能用字母、数字和 . _ -")])

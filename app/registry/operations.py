@@ -160,6 +160,24 @@ def _window_fields(window):
     return {"code": window.code, "name": window.name, "location": window.location, "active": window.active}
 
 
+def all_units():
+    """Every unit, by category and code."""
+    return db.session.scalars(sa.select(Unit).order_by(Unit.category, Unit.code)).all()
+
+
+def unit_by_code(code):
+    return db.session.scalar(sa.select(Unit).where(Unit.code == code)) if code else None
+
+
+def import_units_csv(data, categories, *, actor, file=""):
+    """Check an uploaded `code,name,category` file (UTF-8 bytes) completely, then import it."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RegistryError("文件不是 UTF-8 编码，请在表格软件中另存为“CSV UTF-8”。") from None
+    return import_units(check_rows(read_csv(io.StringIO(text)), categories), actor=actor, file=file)
+
+
 def import_units(rows, actor=None, file=""):
     """Insert new units and update changed ones by code; never deletes. Flushes only; records the import
     (by `actor`, None for a command) when it changed anything."""
@@ -201,7 +219,29 @@ def create_user(username, role, unit=None, display_name="", actor=None):
 def _account_details(user):
     """What an entry says about an account: names and role in words, the unit by code."""
     return {"username": user.username, "name": user.display_name, "role": ROLE_LABELS.get(user.role, user.role),
-            "unit": user.unit.code if user.unit_id and user.unit else ""}
+            "unit": user.unit.code if user.unit is not None else ""}
+
+
+def staff_accounts():
+    """Every account: active ones first, then by role and username."""
+    return db.session.scalars(sa.select(User).order_by(User.active.desc(), User.role, User.username)).all()
+
+
+def edit_user(user, *, display_name, role, unit, actor):
+    """Change an account's name, role and unit (a unit only for a liaison). An admin keeps their own role,
+    so the office cannot lock itself out by accident. Records what changed."""
+    if role == Role.liaison and unit is None:
+        raise Refusal("单位联络员须选择所属单位。")
+    if actor is not None and user.id == actor.id and role != user.role:
+        raise Refusal("不能修改自己的角色，请由其他管理员修改。", 409)
+    before = _account_details(user)
+    user.display_name, user.role = display_name.strip(), role
+    user.unit = unit if role == Role.liaison else None
+    db.session.flush()
+    changed = audit.changes(before, _account_details(user))
+    if changed:
+        audit.record("user.edit", user, actor=actor, details={"username": user.username, "changes": changed})
+    return changed
 
 
 def reset_password(user, actor=None):

@@ -1,7 +1,4 @@
 """Admin pages for the registry: units and their service windows, staff accounts."""
-import io
-
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -10,7 +7,7 @@ from app.registry import operations
 from app.registry.auth import role_required
 from app.kernel.refusals import Refusal
 from app.kernel.extensions import db
-from app.registry.forms import UnitForm, UnitsUploadForm, UserForm, WindowForm, unit_choices
+from app.registry.forms import UnitForm, UnitsUploadForm, UserEditForm, UserForm, WindowForm, unit_choices
 from app.registry.models import ROLE_LABELS, Unit, User, Window
 from app.kernel.scheme import category_names, current_scheme
 
@@ -24,8 +21,7 @@ def _refuse(template, status, message, **context):
 @bp.route("/units")
 @role_required("admin")
 def units():
-    all_units = db.session.scalars(sa.select(Unit).order_by(Unit.category, Unit.code)).all()
-    return render_template("registry/units.html", units=all_units, upload=UnitsUploadForm(),
+    return render_template("registry/units.html", units=operations.all_units(), upload=UnitsUploadForm(),
                            categories=category_names(current_scheme()))
 
 
@@ -37,13 +33,8 @@ def units_import():
         flash("请选择要导入的 CSV 文件。", "error")
         return units(), 400
     try:
-        text = form.file.data.read().decode("utf-8-sig")
-        rows = operations.read_csv(io.StringIO(text))
-        created, updated = operations.import_units(operations.check_rows(rows, category_names(current_scheme())),
-                                                   actor=current_user, file=form.file.data.filename or "")
-    except UnicodeDecodeError:
-        flash("文件不是 UTF-8 编码，请在表格软件中另存为“CSV UTF-8”。", "error")
-        return units(), 400
+        created, updated = operations.import_units_csv(form.file.data.read(), category_names(current_scheme()),
+                                                       actor=current_user, file=form.file.data.filename or "")
     except operations.RegistryError as error:
         flash(f"导入失败，未保存任何单位。{error}", "error")
         return units(), 400
@@ -125,8 +116,7 @@ def _window_page(form, unit, window):
 @bp.route("/users")
 @role_required("admin")
 def users():
-    staff = db.session.scalars(sa.select(User).order_by(User.active.desc(), User.role, User.username)).all()
-    return render_template("registry/users.html", users=staff, roles=ROLE_LABELS)
+    return render_template("registry/users.html", users=operations.staff_accounts(), roles=ROLE_LABELS)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -138,13 +128,36 @@ def user_new():
         return render_template("registry/user_form.html", form=form)
     if not form.validate():
         return render_template("registry/user_form.html", form=form), 400
-    unit = db.session.scalar(sa.select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
+    unit = operations.unit_by_code(form.unit.data)
     try:
         user, password = operations.create_user(form.username.data, form.role.data, unit,
                                               form.display_name.data or "", actor=current_user)
     except Refusal as refusal:
         return _refuse("registry/user_form.html", refusal.status, refusal.message, form=form)
     return _show_password_once(user, password, created=True)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required("admin")
+def user_edit(user_id):
+    user = db.get_or_404(User, user_id)
+    form = UserEditForm(obj=user)
+    form.unit.choices = unit_choices(blank="（无）")
+    if user.unit is not None and not user.unit.active:  # a unit no longer assessed stays choosable
+        form.unit.choices.append(SelectChoice(user.unit.code, f"{user.unit.code} {user.unit.name}"))
+    context = {"form": form, "user": user}
+    if not form.is_submitted():
+        form.unit.data = user.unit.code if user.unit else ""
+        return render_template("registry/user_form.html", **context)
+    if not form.validate():
+        return render_template("registry/user_form.html", **context), 400
+    try:
+        changed = operations.edit_user(user, display_name=form.display_name.data or "", role=form.role.data,
+                                       unit=operations.unit_by_code(form.unit.data), actor=current_user)
+    except Refusal as refusal:
+        return _refuse("registry/user_form.html", refusal.status, refusal.message, **context)
+    flash(f"已保存账号 {user.username}。" if changed else f"账号 {user.username} 没有改动。", "success")
+    return redirect(url_for("admin.users"))
 
 
 def _show_password_once(user, password, created):

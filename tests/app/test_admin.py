@@ -230,3 +230,60 @@ def test_users_list_shows_roles_and_units(client, login, make):
     login("admin")
     page = client.get("/admin/users").data.decode()
     assert "liaison.list" in page and "单位联络员" in page and "省列表厅" in page
+
+
+def test_an_account_is_edited_and_the_edit_audited(client, login, make):
+    from app.audit.models import AuditEntry
+    from app.audit.operations import details_of
+
+    admin = login("admin")
+    unit = make.unit(name="省编辑厅")
+    user = make.user(role="handler", username="zhao.edit")
+    page = client.get(f"/admin/users/{user.id}").data.decode()
+    assert "zhao.edit" in page and "用户名不能修改" in page
+    response = _post(client, f"/admin/users/{user.id}", {"display_name": "赵六", "role": "liaison", "unit": unit.code})
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert (user.display_name, user.role, user.unit_id, user.username) == ("赵六", "liaison", unit.id, "zhao.edit")
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "user.edit")).one()
+    assert (entry.username, entry.object_id) == (admin.username, str(user.id))
+    assert details_of(entry)["changes"] == {"name": ["", "赵六"], "role": ["投诉处理员", "单位联络员"],
+                                            "unit": ["", unit.code]}
+    back = _post(client, f"/admin/users/{user.id}", {"display_name": "赵六", "role": "statistician", "unit": unit.code})
+    assert back.status_code == 302
+    db.session.refresh(user)
+    assert (user.role, user.unit_id) == ("statistician", None)  # only a liaison belongs to a unit
+    assert "修改" in client.get("/admin/users").data.decode()
+
+
+@pytest.mark.parametrize("data, status, message", [
+    ({"role": "liaison", "unit": ""}, 400, "须选择所属单位"),
+    ({"role": "handler", "unit": "NOPE"}, 400, "不是有效的选择"),
+])
+def test_a_bad_account_edit_changes_nothing(client, login, make, data, status, message):
+    from app.audit.models import AuditEntry
+
+    login("admin")
+    user = make.user(role="handler", username="qian.edit")
+    response = _post(client, f"/admin/users/{user.id}", {"display_name": "钱七", **data})
+    assert response.status_code == status and message in response.data.decode()
+    db.session.refresh(user)
+    assert (user.display_name, user.role) == ("", "handler")
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "user.edit")) == 0
+
+
+def test_an_admin_cannot_change_their_own_role(client, login):
+    admin = login("admin")
+    response = _post(client, f"/admin/users/{admin.id}", {"display_name": "我", "role": "handler", "unit": ""})
+    assert response.status_code == 409 and "不能修改自己的角色" in response.data.decode()
+    db.session.refresh(admin)
+    assert admin.role == "admin"
+    renamed = _post(client, f"/admin/users/{admin.id}", {"display_name": "管理员甲", "role": "admin", "unit": ""})
+    assert renamed.status_code == 302
+
+
+@pytest.mark.parametrize("role", ["handler", "statistician", "liaison"])
+def test_only_admins_edit_accounts(client, login, make, role):
+    user = make.user(role="handler")
+    login(role)
+    assert client.get(f"/admin/users/{user.id}").status_code == 403
