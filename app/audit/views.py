@@ -47,8 +47,11 @@ def _time_range(form):
 
 def details_text(entry):
     """An entry's details as [(label, text)] in words: yes/no for flags, "old → new" for changes."""
-    return [(DETAIL_LABELS.get(key, key), _text(value)) for key, value in operations.details_of(entry).items()
-            if value not in ("", {}, [], None)]
+    details = operations.details_of(entry)
+    changes = details.pop("changes", None)  # what changed reads best after what the object is
+    shown = [(DETAIL_LABELS.get(key, key), _text(value)) for key, value in details.items()
+             if value not in ("", {}, [], None)]
+    return shown + ([(DETAIL_LABELS["changes"], _text(changes))] if changes else [])
 
 
 def _text(value):
