@@ -11,7 +11,8 @@ from app.audit import operations as audit
 from app.kernel.db import upsert
 from app.kernel.extensions import db
 from app.registry.models import Unit, Window
-from surveys.models import GROUP_LABELS, Campaign, FixedRespondent, Group, Invitation, Item, Questionnaire
+from surveys.models import (GROUP_LABELS, Campaign, FixedRespondent, Group, Invitation, Item, Questionnaire,
+                            Response)
 from surveys.operations import SurveyError, issue_invitations as issue_new_invitations, response_counts, \
     revise_questionnaire, token_hash
 
@@ -226,3 +227,71 @@ def paper_target(unit_code, window_code, group):
     if group not in (Group.fixed, Group.nonfixed):
         raise SurveyError("请选择服务对象类别。")
     return unit, window, Group(group)
+
+
+# --- What the staff pages show ---------------------------------------------------------------------
+
+def campaigns():
+    """Every campaign, the latest first."""
+    return db.session.scalars(sa.select(Campaign).order_by(Campaign.opens_on.desc())).all()
+
+
+def campaign_by_id(choice):
+    """The campaign a form or link names by id (text), or None."""
+    return db.session.get(Campaign, int(choice)) if str(choice or "").isdigit() else None
+
+
+def questionnaires_of(group):
+    """A group's questionnaires, each code's versions newest first."""
+    return db.session.scalars(sa.select(Questionnaire).where(Questionnaire.group == group).order_by(
+        Questionnaire.code, Questionnaire.version.desc())).all()
+
+
+def questionnaire_by_id(choice):
+    return db.session.get(Questionnaire, int(choice)) if str(choice or "").isdigit() else None
+
+
+def questionnaire_overview():
+    """For the questionnaire list: every version, the ids with answers, the campaigns using each, and each
+    code's latest version."""
+    rows = db.session.scalars(sa.select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version.desc())).all()
+    used_by = {}
+    for campaign in campaigns():
+        for questionnaire_id in (campaign.fixed_questionnaire_id, campaign.nonfixed_questionnaire_id):
+            used_by.setdefault(questionnaire_id, []).append(campaign)
+    return {"questionnaires": rows, "used_by": used_by, "latest": {q.code: q.version for q in reversed(rows)},
+            "answered": set(db.session.scalars(sa.select(Response.questionnaire_id).distinct()))}
+
+
+def unit_by_code(code):
+    return db.session.scalar(sa.select(Unit).where(Unit.code == code))
+
+
+def window_by_code(code):
+    return db.session.scalar(sa.select(Window).where(Window.code == code))
+
+
+def invitation_overview(campaign):
+    """Every unit with its number of fixed respondents and, for `campaign`, (invitations, used) per unit id."""
+    respondents = dict(db.session.execute(
+        sa.select(FixedRespondent.unit_id, sa.func.count(FixedRespondent.id)).group_by(FixedRespondent.unit_id)).all())
+    invited = {}
+    if campaign is not None:
+        stmt = (sa.select(FixedRespondent.unit_id, sa.func.count(Invitation.id),
+                          sa.func.count(Invitation.id).filter(Invitation.used.is_(True)))
+                .join(Invitation, Invitation.fixed_respondent_id == FixedRespondent.id)
+                .where(Invitation.campaign_id == campaign.id).group_by(FixedRespondent.unit_id))
+        invited = {unit_id: (n, used) for unit_id, n, used in db.session.execute(stmt)}
+    units = db.session.scalars(sa.select(Unit).order_by(Unit.category, Unit.code)).all()
+    return {"units": units, "respondents": respondents, "invited": invited}
+
+
+def respondents_of(unit):
+    return db.session.scalars(sa.select(FixedRespondent).where(FixedRespondent.unit_id == unit.id)
+                              .order_by(FixedRespondent.id)).all()
+
+
+def paper_windows():
+    """The active windows of active units, for the paper-entry form."""
+    return db.session.scalars(sa.select(Window).join(Unit).where(Unit.active, Window.active)
+                              .order_by(Unit.category, Unit.code, Window.code)).all()

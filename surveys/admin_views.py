@@ -4,7 +4,6 @@ import csv
 import io
 from urllib.parse import quote
 
-import sqlalchemy as sa
 from flask import (
     Blueprint, abort, flash, redirect, render_template, request, session, url_for,
 )
@@ -16,7 +15,6 @@ from app.registry.forms import unit_choices
 from app.registry.auth import role_required
 from app.kernel.clock import local_today
 from app.kernel.extensions import db
-from app.registry.models import Unit, Window
 from app.kernel.links import public_url
 from app.kernel.pdf import render_pdf
 from app.kernel.scheme import category_names, current_scheme, level_labels
@@ -26,7 +24,7 @@ from surveys import operations as ops, printing
 from app.kernel.qr import data_uri, qr_png, qr_svg
 from app.kernel.text import spreadsheet_safe
 from surveys.models import (
-    GROUP_LABELS, Campaign, FixedRespondent, Group, Invitation, Questionnaire, Response,
+    GROUP_LABELS, Campaign, Group, Questionnaire,
 )
 
 bp = Blueprint("survey_admin", __name__, url_prefix="/admin/surveys")
@@ -35,7 +33,7 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 def _window(code):
-    return db.one_or_404(sa.select(Window).where(Window.code == code))
+    return staff_ops.window_by_code(code) or abort(404)
 
 
 # --- Campaigns -------------------------------------------------------------------------------------
@@ -43,18 +41,11 @@ def _window(code):
 @bp.route("/campaigns")
 @role_required("admin")
 def campaigns():
-    rows = db.session.scalars(sa.select(Campaign).order_by(Campaign.opens_on.desc())).all()
-    return render_template("surveys/admin/campaigns.html", campaigns=rows, today=local_today())
+    return render_template("surveys/admin/campaigns.html", campaigns=staff_ops.campaigns(), today=local_today())
 
 
 def _questionnaire_choices(group):
-    stmt = sa.select(Questionnaire).where(Questionnaire.group == group).order_by(
-        Questionnaire.code, Questionnaire.version.desc())
-    return [SelectChoice(str(q.id), f"{q.title}（{q.code} 第{q.version}版）") for q in db.session.scalars(stmt)]
-
-
-def _questionnaire(choice):
-    return db.session.get(Questionnaire, int(choice)) if (choice or "").isdigit() else None
+    return [SelectChoice(str(q.id), f"{q.title}（{q.code} 第{q.version}版）") for q in staff_ops.questionnaires_of(group)]
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
@@ -85,8 +76,8 @@ def _campaign_page(campaign):
         saved = staff_ops.save_campaign(
             campaign, year=form.year.data, name=form.name.data, opens_on=form.opens_on.data,
             closes_on=form.closes_on.data,
-            fixed_questionnaire=_questionnaire(form.fixed_questionnaire.data),
-            nonfixed_questionnaire=_questionnaire(form.nonfixed_questionnaire.data), actor=current_user,
+            fixed_questionnaire=staff_ops.questionnaire_by_id(form.fixed_questionnaire.data),
+            nonfixed_questionnaire=staff_ops.questionnaire_by_id(form.nonfixed_questionnaire.data), actor=current_user,
         )
     except ops.SurveyError as error:
         return render_template("surveys/admin/campaign_form.html", notice=error.message, **context), error.status
@@ -99,15 +90,8 @@ def _campaign_page(campaign):
 @bp.route("/questionnaires")
 @role_required("admin")
 def questionnaires():
-    rows = db.session.scalars(sa.select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version.desc())).all()
-    answered = set(db.session.scalars(sa.select(Response.questionnaire_id).distinct()))
-    used_by = {}
-    for campaign in db.session.scalars(sa.select(Campaign).order_by(Campaign.opens_on.desc())):
-        for q_id in (campaign.fixed_questionnaire_id, campaign.nonfixed_questionnaire_id):
-            used_by.setdefault(q_id, []).append(campaign)
-    latest = {q.code: q.version for q in reversed(rows)}
-    return render_template("surveys/admin/questionnaires.html", questionnaires=rows, answered=answered,
-                           used_by=used_by, latest=latest, groups=GROUP_LABELS)
+    return render_template("surveys/admin/questionnaires.html", groups=GROUP_LABELS,
+                           **staff_ops.questionnaire_overview())
 
 
 @bp.route("/questionnaires/new", methods=["GET", "POST"])
@@ -170,7 +154,7 @@ def _questionnaire_page(form, questionnaire):
 def _campaign_from_args():
     campaign_id = request.args.get("campaign", "")
     if campaign_id.isdigit():
-        return db.get_or_404(Campaign, int(campaign_id))
+        return staff_ops.campaign_by_id(campaign_id) or abort(404)
     return ops.current_campaign(local_today())
 
 
@@ -178,21 +162,11 @@ def _campaign_from_args():
 @role_required("admin")
 def units():
     campaign = _campaign_from_args()
-    respondents = dict(db.session.execute(
-        sa.select(FixedRespondent.unit_id, sa.func.count(FixedRespondent.id)).group_by(FixedRespondent.unit_id)).all())
-    invited = {}
-    if campaign is not None:
-        stmt = (sa.select(FixedRespondent.unit_id, sa.func.count(Invitation.id), sa.func.count(Invitation.id).filter(Invitation.used.is_(True)))
-                .join(Invitation, Invitation.fixed_respondent_id == FixedRespondent.id)
-                .where(Invitation.campaign_id == campaign.id).group_by(FixedRespondent.unit_id))
-        invited = {unit_id: (n, used) for unit_id, n, used in db.session.execute(stmt)}
-    all_units = db.session.scalars(sa.select(Unit).order_by(Unit.category, Unit.code)).all()
-    return render_template("surveys/admin/units.html", units=all_units, campaign=campaign,
-                           respondents=respondents, invited=invited)
+    return render_template("surveys/admin/units.html", campaign=campaign, **staff_ops.invitation_overview(campaign))
 
 
 def _unit(code):
-    return db.one_or_404(sa.select(Unit).where(Unit.code == code))
+    return staff_ops.unit_by_code(code) or abort(404)
 
 
 @bp.route("/units/<code>/respondents")
@@ -205,14 +179,12 @@ def _respondents_page(code, status=200, notice=None):
     unit = _unit(code)
     campaign = _campaign_from_args()
     issue = forms.IssueInvitationsForm()
-    all_campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.opens_on.desc())).all()
-    issue.campaign.choices = [SelectChoice(str(c.id), c.name) for c in all_campaigns]
+    issue.campaign.choices = _campaign_choices()
     if campaign is not None:
         issue.campaign.data = str(campaign.id)
-    rows = db.session.scalars(sa.select(FixedRespondent).where(FixedRespondent.unit_id == unit.id)
-                              .order_by(FixedRespondent.id)).all()
     return render_template(
-        "surveys/admin/respondents.html", unit=unit, campaign=campaign, respondents=rows, issue=issue,
+        "surveys/admin/respondents.html", unit=unit, campaign=campaign, respondents=staff_ops.respondents_of(unit),
+        issue=issue,
         upload=forms.RespondentsUploadForm(), status=staff_ops.invitation_status(campaign, unit) if campaign else {},
         kinds=staff_ops.RESPONDENT_KINDS, mask=staff_ops.mask_contact, notice=notice,
     ), status
@@ -240,10 +212,10 @@ def invitations_issue(code):
     """Issue tokens and show them once: a CSV to download and QR codes to print. Only hashes are kept."""
     unit = _unit(code)
     form = forms.IssueInvitationsForm()
-    form.campaign.choices = [SelectChoice(str(c_id)) for c_id in db.session.scalars(sa.select(Campaign.id))]
+    form.campaign.choices = _campaign_choices()
     if not form.validate_on_submit():
         return _respondents_page(code, 400, "请选择测评活动。")
-    campaign = db.session.get(Campaign, int(form.campaign.data))
+    campaign = staff_ops.campaign_by_id(form.campaign.data)
     issued = staff_ops.issue_invitations(campaign, unit, reissue=form.reissue.data, actor=current_user)
     if not issued:
         flash("没有需要发放的邀请：名单中的服务对象都已有邀请码。如邀请链接遗失，可勾选“重新生成”。", "info")
@@ -262,10 +234,10 @@ def invitation_letters(code):
     """Letters for every respondent who has not answered, with fresh tokens (old links stop working)."""
     unit = _unit(code)
     form = forms.IssueInvitationsForm()
-    form.campaign.choices = [SelectChoice(str(c_id)) for c_id in db.session.scalars(sa.select(Campaign.id))]
+    form.campaign.choices = _campaign_choices()
     if not form.validate_on_submit():
         return _respondents_page(code, 400, "请选择测评活动。")
-    campaign = db.session.get(Campaign, int(form.campaign.data))
+    campaign = staff_ops.campaign_by_id(form.campaign.data)
     pdf, count = printing.invitation_letters(campaign, unit, actor=current_user)
     if not count:
         flash("没有需要寄发的邀请函：名单为空，或名单中的服务对象都已作答。", "info")
@@ -274,6 +246,10 @@ def invitation_letters(code):
     return pdf, 200, {**NO_STORE, "Content-Type": "application/pdf",
                       "Content-Disposition": f"attachment; filename=\"invitations-{unit.code}.pdf\"; "
                                              f"filename*=UTF-8''{quote(filename)}"}
+
+
+def _campaign_choices():
+    return [SelectChoice(str(c.id), c.name) for c in staff_ops.campaigns()]
 
 
 def _links_csv(links):
@@ -387,8 +363,7 @@ def _paper_target(notice=None, status=200):
     if request.method == "POST" and status == 200:
         abort(400)
     form = forms.PaperEntryTarget(request.args, meta={"csrf": False})
-    windows = db.session.scalars(sa.select(Window).join(Unit).where(Unit.active, Window.active)
-                                 .order_by(Unit.category, Unit.code, Window.code)).all()
+    windows = staff_ops.paper_windows()
     form.unit.choices = unit_choices()
     form.window.choices = [SelectChoice("", "（不指定窗口）")] + [
         SelectChoice(w.code, f"{w.code} {w.name}", optgroup=w.unit.name) for w in windows
