@@ -1,5 +1,4 @@
 """Statisticians' input pages: imported parts, the adjustment ledger, and the screening review queue."""
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     flash,
@@ -13,18 +12,16 @@ from flask_login import current_user
 from app.registry.forms import unit_choices
 from app.registry.auth import role_required
 from app.kernel.extensions import db
-from app.registry.models import Unit, Window
 from app.kernel.scheme import current_scheme
 from stats.web import STATS_ROLES, requested_year
 from stats.web import operations as ops
 from stats.web.forms import AdjustmentForm, ButtonForm, PartsImportForm, ReinstateForm, RevokeForm
-from stats.web.inputs import ledger_rows, parts_rows
-from stats.web.models import ORIGIN_LABELS, Adjustment, PartScore, Reinstatement
+from stats.web.models import ORIGIN_LABELS, Adjustment
 from app.kernel.clock import local_text
 from stats.screening import NOT_REINSTATABLE
 from stats.web.report import REASON_LABELS
 from stats.web.runs import latest_run
-from surveys.models import RESPONSE_CHANNEL_LABELS, GROUP_LABELS, Response
+from surveys.models import RESPONSE_CHANNEL_LABELS, GROUP_LABELS
 
 bp = Blueprint("stats_inputs", __name__, url_prefix="/stats")
 
@@ -59,17 +56,8 @@ def parts():
     elif form.is_submitted():
         status = 400
     year = form.year.data if form.year.data and not form.year.errors else requested_year()
-    return render_template("stats/parts.html", form=form, year=year, errors=errors, rows=_parts_listing(year),
+    return render_template("stats/parts.html", form=form, year=year, errors=errors, rows=ops.parts_listing(year),
                            scheme=current_scheme()), status
-
-
-def _parts_listing(year):
-    """The imported parts in parts_rows order (its line numbers are the ones run errors name)."""
-    rows = parts_rows(year)
-    names = dict(db.session.execute(sa.select(Unit.code, Unit.name)).all())
-    meta = {(code, p.part): p for p, code in db.session.execute(
-        sa.select(PartScore, Unit.code).join(Unit).where(PartScore.year == year))}
-    return [{**row, "name": names[row["unit_code"]], "record": meta[row["unit_code"], row["part"]]} for row in rows]
 
 
 # --- Adjustment ledger ---------------------------------------------------------------------------
@@ -94,15 +82,9 @@ def adjustments_sync():
 
 
 def _ledger_page(year, form, status=200):
-    lines = db.session.scalars(sa.select(Adjustment).where(Adjustment.year == year)
-                               .order_by(Adjustment.created_at.desc(), Adjustment.id.desc())).all()
     caps = current_scheme()["adjustments"]
-    totals = ops.ledger_totals(ledger_rows(year), caps)
-    names = dict(db.session.execute(sa.select(Unit.code, Unit.name)).all())
-    return render_template("stats/adjustments.html", year=year, form=form, lines=lines, caps=caps,
-                           totals=sorted(totals.items()), names=names, revoke_form=RevokeForm(),
-                           sync_form=ButtonForm(), pending=ops.pending_overdue(year),
-                           origin_labels=ORIGIN_LABELS), status
+    return render_template("stats/adjustments.html", year=year, form=form, caps=caps, revoke_form=RevokeForm(),
+                           sync_form=ButtonForm(), origin_labels=ORIGIN_LABELS, **ops.ledger(year, caps)), status
 
 
 @bp.route("/adjustments", methods=["POST"])
@@ -113,7 +95,7 @@ def adjustment_new():
     year = requested_year(int(form.year.data) if (form.year.data or "").isdigit() else None)
     if not form.validate_on_submit():
         return _ledger_page(year, form, 400)
-    unit = db.session.scalar(sa.select(Unit).where(Unit.code == form.unit.data))
+    unit = ops.unit_by_code(form.unit.data)
     try:
         ops.add_adjustment(unit, year, form.amount.data, form.reason.data, form.evidence.data, current_user)
     except ops.StatsError as error:
@@ -151,28 +133,13 @@ def screening():
         entries = [e for e in (run.results["excluded"] if run else [])
                    if (not reason or e["reason"] == reason) and (not unit or e.get("unit_code") == unit)]
     shown = entries[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    reinstated = {r.response.public_id: r for r in db.session.scalars(
-        sa.select(Reinstatement).where(Reinstatement.year == year).order_by(Reinstatement.created_at.desc()))}
     return render_template(
         "stats/screening.html", year=year, run=run, entries=shown, total=len(entries), page=page,
-        pages=max(1, -(-len(entries) // PAGE_SIZE)), reason=reason, unit=unit, details=_response_details(shown),
-        reinstated=reinstated, form=ReinstateForm(), reason_labels=REASON_LABELS, group_labels=GROUP_LABELS,
+        pages=max(1, -(-len(entries) // PAGE_SIZE)), reason=reason, unit=unit,
+        details=ops.response_details([e["response_id"] for e in shown]), reinstated=ops.reinstatements_of(year), form=ReinstateForm(), reason_labels=REASON_LABELS, group_labels=GROUP_LABELS,
         straightline_count=sum(map(len, straightline.values())), straightline_label=STRAIGHTLINE_LABEL,
         channel_labels=RESPONSE_CHANNEL_LABELS, not_reinstatable=NOT_REINSTATABLE,
-        units=db.session.execute(sa.select(Unit.code, Unit.name).where(Unit.active).order_by(Unit.code)).all())
-
-
-def _response_details(entries):
-    """{public_id: (unit name, window name, channel, submitted_at, started_at, group)} for one page."""
-    ids = [e["response_id"] for e in entries]
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Response.public_id, Unit.name, Window.name, Response.channel, Response.submitted_at,
-                  Response.duration_s, Response.group)
-        .join(Unit, Unit.id == Response.unit_id).outerjoin(Window, Window.id == Response.window_id)
-        .where(Response.public_id.in_(ids)))
-    return {row[0]: row[1:] for row in rows}
+        units=ops.unit_names(active_only=True))
 
 
 @bp.route("/screening/<public_id>/reinstate", methods=["POST"])

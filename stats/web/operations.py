@@ -9,10 +9,10 @@ from app.audit import operations as audit
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
 from app.kernel.refusals import Refusal
-from app.registry.models import Unit
+from app.registry.models import Unit, Window
 from stats.screening import NOT_REINSTATABLE
 from stats.totals import capped, ledger_sums, validate_parts
-from stats.web.inputs import registry_units
+from stats.web.inputs import ledger_rows, parts_rows, registry_units
 from stats.web.models import Adjustment, Origin, PartScore, Reinstatement
 from stats.web.signals import overdue_deductions_wanted
 from surveys.models import Campaign, Response
@@ -228,3 +228,50 @@ def reinstate(public_id, note, user, run):
     audit.record("response.reinstate", line, actor=user, details={"year": year, "reason": reason, "note": note})
     return line
 
+
+
+# --- What the input pages show -------------------------------------------------------------------
+
+def unit_by_code(code):
+    return db.session.scalar(sa.select(Unit).where(Unit.code == code)) if code else None
+
+
+def unit_names(active_only=False):
+    """[(code, name)] by code."""
+    stmt = sa.select(Unit.code, Unit.name).order_by(Unit.code)
+    return db.session.execute(stmt.where(Unit.active) if active_only else stmt).all()
+
+
+def parts_listing(year):
+    """The imported parts in parts_rows order (its line numbers are the ones run errors name)."""
+    names = dict(unit_names())
+    meta = {(code, p.part): p for p, code in db.session.execute(
+        sa.select(PartScore, Unit.code).join(Unit).where(PartScore.year == year))}
+    return [{**row, "name": names[row["unit_code"]], "record": meta[row["unit_code"], row["part"]]}
+            for row in parts_rows(year)]
+
+
+def ledger(year, caps):
+    """The ledger page's lines (newest first), capped totals per unit, unit names and pending overdue changes."""
+    lines = db.session.scalars(sa.select(Adjustment).where(Adjustment.year == year)
+                               .order_by(Adjustment.created_at.desc(), Adjustment.id.desc())).all()
+    return {"lines": lines, "totals": sorted(ledger_totals(ledger_rows(year), caps).items()),
+            "names": dict(unit_names()), "pending": pending_overdue(year)}
+
+
+def reinstatements_of(year):
+    """{response public id: its reinstatement} for a year."""
+    return {r.response.public_id: r for r in db.session.scalars(
+        sa.select(Reinstatement).where(Reinstatement.year == year).order_by(Reinstatement.created_at.desc()))}
+
+
+def response_details(public_ids):
+    """{public_id: (unit name, window name, channel, submitted_at, duration, group)} for one page."""
+    if not public_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Response.public_id, Unit.name, Window.name, Response.channel, Response.submitted_at,
+                  Response.duration_s, Response.group)
+        .join(Unit, Unit.id == Response.unit_id).outerjoin(Window, Window.id == Response.window_id)
+        .where(Response.public_id.in_(public_ids)))
+    return {row[0]: row[1:] for row in rows}
