@@ -23,8 +23,8 @@ from app.kernel.scheme import bad_level_text, current_scheme
 from complaints import deductions, events, notify, workflow
 from app.kernel.clock import local_date
 from complaints.holidays import apply_deadlines, work_calendar
-from complaints.models import (CASE_CHANNEL_LABELS, DUE_COLUMNS, CallbackRequest, Case, CaseKind, Extension,
-                               IdentityView, NoticeItem, Rating, RATING_LABELS)
+from complaints.models import (CASE_CHANNEL_LABELS, DUE_COLUMNS, Attachment, CallbackRequest, Case, CaseKind,
+                               Deduction, Extension, IdentityView, NoticeItem, Rating, RATING_LABELS)
 from app.kernel.privacy import mask_name, mask_phone
 from app.kernel.text import spreadsheet_safe, text_problem
 
@@ -167,6 +167,21 @@ def can_see_identity(case, user):
     if user.role in (Role.admin, Role.handler):
         return True
     return user.role == Role.liaison and case.identity_released and case.assigned_unit_id == user.unit_id
+
+
+def case_records(case, user):
+    """What the staff case page lists beside the case: its overdue deductions and, for the office, who saw
+    the complainant's identity."""
+    identity_views = db.session.scalars(sa.select(IdentityView).where(IdentityView.case_id == case.id)
+                                        .order_by(IdentityView.id)).all() if user.role in (Role.admin, Role.handler) else []
+    return {"deductions": db.session.scalars(sa.select(Deduction).where(Deduction.case_id == case.id)).all(),
+            "identity_views": identity_views}
+
+
+def attachment_of(case, attachment_id):
+    """One of the case's attachments, or None (another case's attachment is None too)."""
+    return db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id,
+                                                         Attachment.case_id == case.id))
 
 
 def view_identity(case, user, now=None):

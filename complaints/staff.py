@@ -4,7 +4,6 @@ Handlers and admins (the efficiency office) see every case; a unit liaison sees
 only cases assigned to their unit, without the complainant's identity unless a
 handler released it for that case. Another unit's case answers 404.
 """
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -13,14 +12,15 @@ from app.registry.auth import role_required
 from app.kernel.clock import local_today
 from app.kernel.extensions import db
 from app.kernel.scheme import current_scheme
-from app.registry.models import Role, Unit
+from app.registry import operations as registry
+from app.registry.models import Role
 from complaints import attachments, letters, operations as ops, queue as cases_queue, workflow
 from app.kernel.clock import local_text
 from complaints.deductions import unit_is_late
 from complaints.forms import (AcceptForm, AssignForm, CloseForm, DeclineForm, ExtensionDecisionForm, ExtensionForm,
                               QueueForm, RecordForm, ReleaseForm, ReplyForm, TransferForm, UnitReplyForm, active_unit)
 from complaints.holidays import unknown_years, work_calendar
-from complaints.models import Attachment, CaseKind, CASE_CHANNEL_LABELS, Deduction, IdentityView, RATING_LABELS
+from complaints.models import CaseKind, CASE_CHANNEL_LABELS, RATING_LABELS
 from app.kernel.privacy import mask_name, mask_phone
 
 bp = Blueprint("case_staff", __name__, url_prefix="/staff/cases")
@@ -114,9 +114,7 @@ def _render_case(case, failed=None, status=200, notice=None, revealed=None):
         "masked": (mask_name(case.citizen_name), mask_phone(case.citizen_phone)),
         "channel_label": CASE_CHANNEL_LABELS.get(case.channel, case.channel),
         "unknown_years": unknown_years(local_today()), "unit_late": unit_is_late(case, local_today()),
-        "deductions": db.session.scalars(sa.select(Deduction).where(Deduction.case_id == case.id)).all(),
-        "identity_views": db.session.scalars(sa.select(IdentityView).where(IdentityView.case_id == case.id)
-                                             .order_by(IdentityView.id)).all() if user.role in OFFICE else [],
+        **ops.case_records(case, user),
     }
     response = Response(render_template("complaints/case.html", **context), status)
     response.headers["Cache-Control"] = "no-store"
@@ -170,7 +168,7 @@ def export():
 @role_required(*CASE_ROLES)
 def record():
     form = RecordForm()
-    units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.category, Unit.code)).all()
+    units = registry.all_units(active_only=True)
     if request.method == "GET" and current_user.unit_id:
         form.unit_code.data = current_user.unit.code
     if not form.validate_on_submit():
@@ -249,8 +247,7 @@ def letter(number, kind):
 @role_required(*CASE_ROLES)
 def attachment(number, attachment_id):
     case = _case_or_404(number)
-    item = db.session.scalar(sa.select(Attachment).where(Attachment.id == attachment_id,
-                                                         Attachment.case_id == case.id))
+    item = ops.attachment_of(case, attachment_id)
     if item is None:
         abort(404)
     return attachments.download(item)

@@ -160,9 +160,10 @@ def _window_fields(window):
     return {"code": window.code, "name": window.name, "location": window.location, "active": window.active}
 
 
-def all_units():
-    """Every unit, by category and code."""
-    return db.session.scalars(sa.select(Unit).order_by(Unit.category, Unit.code)).all()
+def all_units(active_only=False):
+    """Units by category and code; with active_only those taking part in the assessment."""
+    stmt = sa.select(Unit).order_by(Unit.category, Unit.code)
+    return db.session.scalars(stmt.where(Unit.active) if active_only else stmt).all()
 
 
 def unit_by_code(code):
