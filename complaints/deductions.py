@@ -6,6 +6,7 @@ the office instead. One deduction per case, step and unit (a unique constraint).
 """
 import sqlalchemy as sa
 
+from app.audit import operations as audit
 from app.kernel.extensions import db
 from app.kernel.refusals import Refusal
 from app.kernel.clock import chinese_date, utcnow
@@ -61,6 +62,8 @@ def revoke(deduction, admin, reason, now=None):
         raise DeductionError("该扣分已撤销。", 409)
     deduction.revoked_at, deduction.revoked_by_id, deduction.revoke_reason = now or utcnow(), admin.id, reason
     db.session.flush()
+    audit.record("deduction.revoke", deduction, actor=admin, details={"year": deduction.year, "reason": reason,
+                                                                      "amount": deduction.points})
 
 
 def deductions_for_year(year):

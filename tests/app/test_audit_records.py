@@ -2,14 +2,12 @@
 invitations, identity views, the ledger, reinstatements, parts imports and score runs."""
 import io
 
-import pytest
 import sqlalchemy as sa
 
 from app.audit import operations as audit
 from app.audit.models import AuditEntry
 from app.kernel.extensions import db
 from app.kernel.scheme import current_scheme
-from app.registry import operations as registry
 from app.registry.models import User
 from complaints import operations as case_ops
 from stats.web import operations as stats_ops, runs
@@ -135,3 +133,21 @@ def test_ledger_parts_and_runs_are_recorded(make):
     assert entry.username == statistician.username and details["sequence"] == 1
     assert details["unranked"] == 1 and run.unranked_confirmed_by_id == statistician.id
     assert audit.verify().intact
+
+
+def test_a_revoked_deduction_is_recorded_and_its_reason_shown_escaped(client, login, make):
+    from complaints import deductions
+    from complaints.models import Deduction
+
+    script = '<script>alert("x")</script>'
+    unit = make.unit()
+    case, _code = case_ops.create_case(kind="complaint", unit=unit, description="测试事项", anonymous=True)
+    deduction = Deduction(unit_id=unit.id, year=2025, points=2, case_id=case.id, stage="reply",
+                          due_on=case.reply_due_on, reason="超期")
+    db.session.add(deduction)
+    db.session.flush()
+    admin = login("admin")
+    deductions.revoke(deduction, admin, script)
+    assert _one("deduction.revoke")[1] == {"year": 2025, "reason": script, "amount": 2.0}
+    page = client.get("/admin/audit/?action=deduction.revoke").data.decode()
+    assert "撤销超期扣分" in page and "&lt;script&gt;" in page and "<script>alert" not in page
