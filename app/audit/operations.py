@@ -95,12 +95,14 @@ def entry_hash(entry):
 
 @dataclass(frozen=True)
 class ChainStatus:
-    """What verify() found: the length and last hash read, and the first bad entry with the problem."""
+    """What verify() found: the length and last hash read, the first bad entry with the problem, and how
+    many entries were checked (all, unless only the latest were asked for)."""
 
     entries: int
     last_hash: str
     bad_entry: int | None = None
     problem: str = ""
+    checked: int | None = None
 
     @property
     def intact(self):
@@ -108,49 +110,54 @@ class ChainStatus:
 
     @property
     def message(self):
-        if self.intact:
-            return f"审计日志完整：共 {self.entries} 条，末条校验值 {self.last_hash or '（无）'}。"
-        where = f"第{self.bad_entry}条" if self.bad_entry else "链头"
-        return f"审计日志已被改动：{where}{self.problem}。"
+        if not self.intact:
+            where = f"第{self.bad_entry}条" if self.bad_entry else "链头"
+            return f"审计日志已被改动：{where}{self.problem}。"
+        scope = "" if self.checked is None or self.checked >= self.entries else f"最近 {self.checked} 条"
+        return f"审计日志{scope}完整：共 {self.entries} 条，末条校验值 {self.last_hash or '（无）'}。"
 
 
-def verify(batch=2000):
-    """Walk the chain in order and report the first entry that is missing, edited or out of place.
+def verify(latest=None, batch=2000):
+    """Walk the chain in order and report the first entry that is missing, edited or out of place; with
+    `latest`, only the last that many entries and the head (a quick look for a page; the command walks all).
 
     Rows are read as plain values, not ORM objects, so nothing cached in the session hides an edit.
     """
-    columns = sa.select(*AuditEntry.__table__.columns).order_by(AuditEntry.id)
+    head = db.session.execute(sa.select(AuditHead.entries, AuditHead.last_hash).where(AuditHead.id == 1)).first()
+    first = max(1, head.entries - latest + 1) if latest and head is not None else 1
+    columns = sa.select(*AuditEntry.__table__.columns).where(AuditEntry.id >= first).order_by(AuditEntry.id)
     rows = db.session.execute(columns.execution_options(yield_per=batch))
     try:
-        status, position, previous = _walk(rows)
+        status, position, previous = _walk(rows, first)
     finally:
         rows.close()  # a server-side cursor (PostgreSQL) left open when the walk stops early
     if status is not None:
         return status
-    head = db.session.execute(sa.select(AuditHead.entries, AuditHead.last_hash).where(AuditHead.id == 1)).first()
+    checked = position - first + 1
     if head is None:
-        return ChainStatus(position, previous, None, "记录缺失")
+        return ChainStatus(position, previous, None, "记录缺失", checked)
     if head.entries > position:
-        return ChainStatus(position, previous, position + 1, "起的记录缺失（末尾被删除）")
+        return ChainStatus(position, previous, position + 1, "起的记录缺失（末尾被删除）", checked)
     if head.entries != position or head.last_hash != previous:
-        return ChainStatus(position, previous, None, "与记录不符（链头被改动）")
-    return ChainStatus(position, previous)
+        return ChainStatus(position, previous, None, "与记录不符（链头被改动）", checked)
+    return ChainStatus(position, previous, checked=checked)
 
 
-def _walk(rows):
-    """(status of the first bad entry or None, entries read, last hash)."""
-    previous, position = "", 0
+def _walk(rows, first=1):
+    """(status of the first bad entry or None, position reached, last hash), walking from position `first`
+    (the entry before it is taken on trust when first > 1)."""
+    previous, position = "" if first == 1 else None, first - 1
     for row in rows:
         position += 1
         if row.id != position:
             return ChainStatus(position - 1, previous, position, "缺失（被删除，或记录顺序被改动）"), position, previous
-        if row.prev_hash != previous:
+        if previous is not None and row.prev_hash != previous:
             problem = "与前一条接不上（前一条被删除、改动或调换了顺序）"
             return ChainStatus(position - 1, previous, position, problem), position, previous
         if entry_hash(row) != row.entry_hash:
             return ChainStatus(position - 1, previous, position, "的内容与其校验值不符（被改动）"), position, previous
         previous = row.entry_hash
-    return None, position, previous
+    return None, position, previous or ""
 
 
 def search(*, who="", action="", object_type="", object_id="", since=None, until=None):

@@ -171,3 +171,14 @@ def test_the_migration_creates_the_chain_head_and_the_triggers_and_drops_them(em
                                                   "AND tgrelid = 'case_events'::regclass")).scalar() == 0
             else:
                 assert connection.execute(sa.text(TRIGGERS["sqlite"])).all() == []
+
+
+def test_a_quick_check_walks_only_the_latest_entries(make):
+    _three_entries(make)
+    _drop_append_only("audit_log")
+    _execute("UPDATE audit_log SET action = 'user.enable' WHERE id = 1")
+    quick = audit.verify(latest=2)
+    assert quick.intact and (quick.checked, quick.entries) == (2, 3) and "最近 2 条完整" in quick.message
+    _execute("DELETE FROM audit_log WHERE id = 3")
+    assert audit.verify(latest=2).bad_entry == 3
+    assert audit.verify().bad_entry == 1

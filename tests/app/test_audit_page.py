@@ -75,11 +75,29 @@ def test_pages_of_fifty(client, login, make):
 def test_a_broken_chain_shows_on_the_page(client, login, make):
     _entries(make)
     login("admin")
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
-    else:
-        db.session.execute(sa.text("DROP TRIGGER audit_log_no_update"))
+    _unprotect()
     db.session.execute(sa.text("UPDATE audit_log SET created_at = :moment WHERE id = 2"),
                        {"moment": datetime(2000, 1, 1)})
     page = client.get("/admin/audit/").data.decode()
     assert "审计日志已被改动：第2条" in page
+
+
+def test_the_page_checks_the_latest_entries_and_all_on_request(client, login, make, monkeypatch):
+    from app.audit import views
+
+    monkeypatch.setattr(views, "QUICK_CHECK", 2)
+    _entries(make)
+    login("admin")
+    _unprotect()
+    db.session.execute(sa.text("UPDATE audit_log SET details = '{}' WHERE id = 1"))
+    quick = client.get("/admin/audit/").data.decode()
+    assert "审计日志最近 2 条完整：共 5 条" in quick and "full=1" in quick
+    full = client.get("/admin/audit/?full=1").data.decode()
+    assert "审计日志已被改动：第1条的内容与其校验值不符" in full
+
+
+def _unprotect():
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+    else:
+        db.session.execute(sa.text("DROP TRIGGER audit_log_no_update"))
