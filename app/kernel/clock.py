@@ -25,7 +25,7 @@ def local_date(moment):
     return moment.astimezone(SHANGHAI).date()
 
 
-def local_text(moment, fmt="%Y-%m-%d %H:%M"):
+def local_text(moment, fmt="%Y年%-m月%-d日 %H:%M"):
     """A stored naive-UTC time as Beijing wall-clock text ("" for none); fmt="iso" gives ISO 8601."""
     if moment is None:
         return ""

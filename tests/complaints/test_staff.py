@@ -278,7 +278,7 @@ def test_case_page_shows_beijing_dates(client, unit, new_case, login):
     db.session.commit()
     login("handler")
     assert case.received_on == date(2025, 1, 27)
-    assert "2025-01-27<br>01:30" in client.get(f"/staff/cases/{case.number}").data.decode()
+    assert "2025年1月27日<br>01:30" in client.get(f"/staff/cases/{case.number}").data.decode()
 
 
 def _flash(client, response):
