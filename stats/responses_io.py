@@ -10,16 +10,15 @@ Files are UTF-8 (a BOM is accepted) with a header on line 1:
 Errors are `InputError` (a ValueError) carrying the line number, worded in Chinese ("第3行: ...") because
 the efficiency office sees them as they are. Line numbers count one line per record.
 
-Speed: RESPONSES.csv is read with the csv module in chunks, and each column of a chunk is converted in
-one C-level pass (a dict lookup mapped over the column, or numpy's own parser), so the normal path runs
-no Python code per cell. The same conversion serves records coming from the database
-(`responses_from_records`), so both paths check the data the same way.
+Speed: RESPONSES.csv is read column by column with pyarrow (stats.responses_csv), checked as before.
+Records (`responses_from_records`) are converted a chunk at a time, each column in one C-level pass (a
+dict lookup mapped over the column, or numpy's own parser); the CSV reader uses the same conversions
+for values in unusual forms, so both paths read the data the same way.
 """
 from __future__ import annotations
 
 import csv
 import gc
-import os
 import warnings
 from collections import defaultdict
 from contextlib import contextmanager
@@ -144,26 +143,10 @@ def read_items(path: str, item_codes: Iterable[str] | None = None) -> dict[str, 
 
 def read_responses(path: str, units: Sequence[Mapping],
                    progress: Callable[[int, int], None] | None = None) -> Responses:
-    """RESPONSES.csv → Responses. `progress(done_bytes, total_bytes)` is called after every chunk."""
-    total = os.path.getsize(path)
-    with open(path, encoding="utf-8-sig", newline="") as f, _gc_paused():
-        reader = csv.reader(f)
-        header = _check_header(next(reader, []), BASE_COLUMNS)
-        items = [(i, name[len(ITEM_PREFIX):]) for i, name in enumerate(header) if name.startswith(ITEM_PREFIX)]
-        if not items:
-            raise InputError(1, f"没有题目列（列名以 {ITEM_PREFIX} 开头）")
-        builder = _ResponseBuilder(units, [code for _, code in items])
-        line, ended = 2, False
-        while not ended and (chunk := list(islice(reader, CHUNK_ROWS))):
-            chunk, ended = _trim_blank_tail(chunk, reader, line)
-            _check_widths(chunk, len(header), line)
-            columns = list(zip(*chunk)) or [()] * len(header)
-            builder.add(line, {name: columns[header.index(name)] for name in BASE_COLUMNS},
-                        [columns[i] for i, _ in items])
-            line += len(chunk)
-            if progress:
-                progress(f.buffer.tell(), total)
-    return builder.build()
+    """RESPONSES.csv → Responses, read column by column (stats.responses_csv; pyarrow loads only here).
+    `progress(done_bytes, total_bytes)` is called after every chunk."""
+    from stats.responses_csv import read_responses as read_columns
+    return read_columns(path, units, progress)
 
 
 def responses_from_records(records: Iterable[Mapping], units: Sequence[Mapping],

@@ -8,7 +8,6 @@
 From files nothing touches the database, so a commissioned survey agency's data can be scored on any
 machine with the code. A progress bar follows the reading of the responses when stderr is a terminal.
 """
-import json
 import os
 
 import click
@@ -18,6 +17,7 @@ from tqdm import tqdm
 from app.kernel.extensions import db
 from app.kernel.scheme import SchemeError, current_scheme
 from stats.responses_io import read_items, read_responses, read_units
+from stats.result_io import write_result
 from stats.scoring import result_dict, score_units
 from stats.web.inputs import NoCampaign, reinstated_ids, response_count
 from stats.web.operations import StatsError
@@ -55,7 +55,7 @@ def score_command(units_csv, responses_csv, items_csv, year, scheme_name, no_scr
         result = _score_files(units_csv, responses_csv, items_csv, scheme, not no_screen)
     else:
         result = _score_year(year, scheme, not no_screen)
-    _write_json(out, result)
+    write_result(out, result)
     counted = sum(row["n_fixed"] + row["n_nonfixed"] for row in result["units"])
     click.echo(f"已计分：{len(result['units'])} 个单位，有效答卷 {counted} 份，剔除 {len(result['excluded'])} 份 → {out}")
 
@@ -95,14 +95,6 @@ def _score_year(year, scheme, screen):
     except (NoCampaign, ValueError) as error:
         raise click.ClickException(str(error)) from None
     return {**result_dict(scheme["name"], scores), "year": year}
-
-
-def _write_json(path, result):
-    """Write beside the target, then rename: a failed run never leaves half a RESULT.json."""
-    partial = f"{path}.partial"
-    with open(partial, "w", encoding="utf-8") as fh:
-        json.dump(result, fh, ensure_ascii=False, indent=1)
-    os.replace(partial, path)
 
 
 @bp.cli.command("run")
