@@ -2,7 +2,6 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import PasswordField, StringField
@@ -11,6 +10,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from app.audit import operations as audit
 from app.kernel.extensions import db, login_manager
 from app.kernel.forms import CheckedForm
+from app.kernel.refusals import Refusal
+from app.registry import operations
 from app.kernel.shared import is_shared_page
 from app.registry.models import User
 
@@ -65,8 +66,8 @@ class PasswordForm(CheckedForm):
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip()))
-        if user is None or not user.active or not user.check_password(form.password.data):
+        user, signed_in = operations.authenticate(form.username.data, form.password.data)
+        if not signed_in:
             audit.record("auth.login_failed", user, actor=user, keep_if_refused=True)
             flash("用户名或密码不正确。", "error")
             return render_template("registry/login.html", form=form), 401
@@ -106,12 +107,11 @@ def logout():
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
-            form.current.errors.append("当前密码不正确")
+        try:
+            operations.change_password(current_user, form.current.data, form.new.data)
+        except Refusal as refusal:
+            form.current.errors.append(refusal.message)
             return render_template("registry/password.html", form=form), 400
-        current_user.set_password(form.new.data)
-        current_user.must_change_password = False
-        audit.record("auth.password_change", current_user)
         flash("密码已修改。", "success")
         return redirect(url_for("core.dashboard"))
     return render_template("registry/password.html", form=form), 400 if form.errors else 200

@@ -245,6 +245,23 @@ def edit_user(user, *, display_name, role, unit, actor):
     return changed
 
 
+def authenticate(username, password):
+    """(the account `username` names or None, whether this sign-in succeeds): the account must exist, be
+    active and have this password."""
+    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
+    return user, user is not None and user.active and user.check_password(password)
+
+
+def change_password(user, current, new):
+    """The user's own change: the current password must be right; the one-time password is then gone."""
+    if not user.check_password(current):
+        raise Refusal("当前密码不正确")
+    user.set_password(new)
+    user.must_change_password = False
+    db.session.flush()
+    audit.record("auth.password_change", user, actor=user)
+
+
 def reset_password(user, actor=None):
     """Set a fresh one-time password, to be changed at first sign-in; returns it (shown once)."""
     password = _one_time_password(user)

@@ -151,3 +151,18 @@ def test_a_revoked_deduction_is_recorded_and_its_reason_shown_escaped(client, lo
     assert _one("deduction.revoke")[1] == {"year": 2025, "reason": script, "amount": 2.0}
     page = client.get("/admin/audit/?action=deduction.revoke").data.decode()
     assert "撤销超期扣分" in page and "&lt;script&gt;" in page and "<script>alert" not in page
+
+
+def test_a_password_change_is_recorded_and_a_wrong_current_password_changes_nothing(client, login):
+    user = login("handler")
+    page = client.get("/auth/password").data.decode()
+    form = {"current": "wrong-password", "new": "a-new-long-password", "confirm": "a-new-long-password",
+            "csrf_token": csrf_from(page)}
+    wrong = client.post("/auth/password", data=form)
+    assert wrong.status_code == 400 and "当前密码不正确" in wrong.data.decode()
+    assert _entries("auth.password_change") == []
+    assert client.post("/auth/password", data={**form, "current": "a-long-test-password"}).status_code == 302
+    entry, _details = _one("auth.password_change")
+    assert (entry.username, entry.object_id) == (user.username, str(user.id))
+    db.session.refresh(user)
+    assert user.check_password("a-new-long-password")
