@@ -14,6 +14,7 @@ from complaints import blueprints as case_blueprints, deductions, followup, holi
 from stats.web import blueprints as stats_blueprints, signals as stats_signals
 from surveys import signals as survey_signals
 from surveys.admin_views import bp as survey_admin_bp
+from surveys.progress_views import bp as survey_progress_bp
 from surveys.exchange_views import bp as exchange_bp
 from surveys.kiosk import admin_views as pad_admin_views, views as kiosk_views
 from surveys.views import bp as surveys_bp
@@ -24,8 +25,8 @@ STAFF_PATHS = ("/staff", "/admin", "/stats", "/auth")
 
 def wire(app):
     for blueprint in (site.bp, auth.bp, registry_views.bp, audit_views.bp, registry_api.bp, surveys_bp, survey_admin_bp,
-                      exchange_bp, kiosk_views.bp, pad_admin_views.bp, *case_blueprints(), *stats_blueprints(),
-                      *document_blueprints()):
+                      survey_progress_bp, exchange_bp, kiosk_views.bp, pad_admin_views.bp, *case_blueprints(),
+                      *stats_blueprints(), *document_blueprints()):
         app.register_blueprint(blueprint)
     headers.init_app(app, staff_paths=STAFF_PATHS)
     app.context_processor(lambda: {"public_base_missing": public_base_missing()})

@@ -39,7 +39,7 @@ def index():
 # The staff dashboard's menu: (section, [(endpoint, label, roles allowed)]).
 DASHBOARD = [
     ("服务对象测评", [
-        ("survey_admin.counts", "测评进度（各单位答卷数）", ("admin", "statistician")),
+        ("survey_progress.counts", "测评进度（各单位答卷数）", ("admin", "statistician")),
         ("survey_admin.campaigns", "测评活动与问卷", ("admin",)),
         ("survey_admin.paper_entry", "录入纸质问卷", ("admin", "statistician")),
         ("pad_admin.index", "窗口评价平板（启用码、停用）", ("admin",)),

@@ -1,5 +1,5 @@
 """Staff-side survey rules and writes: campaigns, questionnaire editing, fixed-respondent lists,
-invitation status, live counts, paper entry. Operations flush; the request boundary commits."""
+invitation status, paper entry. Operations flush; the request boundary commits."""
 import csv
 import io
 import math
@@ -13,8 +13,8 @@ from app.kernel.extensions import db
 from app.registry.models import Unit, Window
 from surveys.models import (GROUP_LABELS, Campaign, FixedRespondent, Group, Invitation, Item, Questionnaire,
                             Response)
-from surveys.operations import SurveyError, issue_invitations as issue_new_invitations, response_counts, \
-    revise_questionnaire, token_hash
+from surveys.operations import SurveyError, issue_invitations as issue_new_invitations, revise_questionnaire, \
+    token_hash
 
 RESPONDENT_KINDS = {"enterprise": "企业", "body": "机关团体", "person": "个人"}
 RESPONDENT_COLUMNS = ("name", "kind", "contact")
@@ -194,24 +194,6 @@ def reissue_unused_invitations(campaign, unit):
         issued.append((invitation.fixed_respondent, token))
     db.session.flush()
     return issued
-
-
-def count_table(campaign, category_labels):
-    """Response counts per active unit and group, grouped by category, with subtotals and a total."""
-    counts = response_counts(campaign) if campaign else {}
-    categories, grand = {}, {"fixed": 0, "nonfixed": 0, "total": 0}
-    for unit in db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.category, Unit.code)):
-        row = {"code": unit.code, "name": unit.name, **counts.get(unit.id, {"fixed": 0, "nonfixed": 0})}
-        row["total"] = row["fixed"] + row["nonfixed"]
-        block = categories.setdefault(unit.category, {
-            "category": unit.category, "name": category_labels.get(unit.category, str(unit.category)),
-            "units": [], "totals": {"fixed": 0, "nonfixed": 0, "total": 0},
-        })
-        block["units"].append(row)
-        for key in grand:
-            block["totals"][key] += row[key]
-            grand[key] += row[key]
-    return list(categories.values()), grand
 
 
 def paper_target(unit_code, window_code, group):

@@ -17,7 +17,7 @@ from app.kernel.clock import local_today
 from app.kernel.extensions import db
 from app.kernel.links import public_url
 from app.kernel.pdf import render_pdf
-from app.kernel.scheme import category_names, current_scheme, level_labels
+from app.kernel.scheme import current_scheme, level_labels
 from surveys import forms
 from surveys import admin_operations as staff_ops
 from surveys import operations as ops, printing
@@ -296,32 +296,6 @@ def window_poster_pdf(code):
     window = _window(code)
     pdf = render_pdf("pdf/poster.html", **printing.poster_context(window))
     return pdf, 200, {"Content-Type": "application/pdf", **_download_as(window, "pdf", "poster", "inline")}
-
-
-# --- Live counts ------------------------------------------------------------------------------------
-
-def _counts():
-    campaign = _campaign_from_args()
-    blocks, totals = staff_ops.count_table(campaign, category_names(current_scheme()))
-    return campaign, blocks, totals
-
-
-@bp.route("/counts")
-@role_required("admin", "statistician")
-def counts():
-    campaign, blocks, totals = _counts()
-    return render_template("surveys/admin/counts.html", campaign=campaign, blocks=blocks, totals=totals)
-
-
-@bp.route("/counts.json")
-@role_required("admin", "statistician")
-def counts_json():
-    campaign, blocks, totals = _counts()
-    about = None if campaign is None else {
-        "id": campaign.id, "year": campaign.year, "name": campaign.name,
-        "opens_on": campaign.opens_on.isoformat(), "closes_on": campaign.closes_on.isoformat(),
-    }
-    return {"campaign": about, "categories": blocks, "totals": totals}
 
 
 # --- Paper entry ------------------------------------------------------------------------------------
