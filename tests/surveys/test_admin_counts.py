@@ -118,7 +118,9 @@ def test_progress_toward_the_targets_sorted_by_shortfall(client, login, response
     assert [row["code"] for row in category_two["units"]] == [idle.code, second.code], "largest shortfall first"
     assert data["totals"]["behind"] == 3 and data["totals"]["shortfall"] == 12
     page = client.get("/admin/surveys/counts").data.decode()
-    assert re.search(r'<progress max="3" value="2"', page) and re.search(r'<progress max="4" value="3"', page)
+    assert re.search(r'<progress class="short" max="3" value="2"', page)
+    assert re.search(r'<progress class="short" max="4" value="3"', page)
+    assert re.search(r'<progress class="met" max="4" value="4"', page)
     assert "距测评结束还有" in page and '<strong id="days-left">10</strong>' in page
     assert '<strong id="behind-count">3</strong> 个单位未达到目标' in page
     assert page.index(idle.name) < page.index(second.name)
