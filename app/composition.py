@@ -11,7 +11,7 @@ from app.kernel.links import public_base_missing
 from app.registry import api as registry_api, auth, cli as registry_cli, views as registry_views
 from app.registry.models import Role
 from complaints import blueprints as case_blueprints, deductions, followup, holidays, operations as case_operations
-from stats.web import blueprints as stats_blueprints, signals as stats_signals
+from stats.web import blueprints as stats_blueprints, live, signals as stats_signals
 from surveys import signals as survey_signals
 from surveys.admin_views import bp as survey_admin_bp
 from surveys.progress_views import bp as survey_progress_bp
@@ -40,6 +40,7 @@ def wire(app):
     survey_signals.callback_requested.connect(_store_callback_request, weak=False)
     stats_signals.overdue_deductions_wanted.connect(_overdue_deductions, weak=False)
     stats_signals.callback_counts_wanted.connect(_callback_counts, weak=False)
+    survey_signals.live_screening_wanted.connect(_live_alarms, weak=False)
 
 
 def _holiday_notice_missing():
@@ -60,3 +61,7 @@ def _overdue_deductions(_sender, year):
 
 def _callback_counts(_sender, year):
     return followup.callback_counts(year)
+
+
+def _live_alarms(_sender, campaign_id, now):
+    return live.live_alarms(campaign_id, now)

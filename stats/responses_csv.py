@@ -22,7 +22,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from stats.responses_io import (BASE_COLUMNS, CHUNK_ROWS, GROUPS, ITEM_PREFIX, InputError, Responses,
+from stats.responses_io import (ADDRESS_COLUMN, BASE_COLUMNS, CHUNK_ROWS, GROUPS, ITEM_PREFIX, InputError, Responses,
                                 _check_header, _parse_durations, _parse_times)
 
 _NOT_UTF8 = "含有非 UTF-8 编码的字符，请将文件另存为 UTF-8 编码后重新导入"
@@ -247,10 +247,11 @@ class _ColumnBuilder:
         self._units = pa.array([unit["code"] for unit in units], pa.string())
         self._groups = pa.array(GROUPS, pa.string())
         self._base = [header.index(name) for name in BASE_COLUMNS]
+        self._address = header.index(ADDRESS_COLUMN) if ADDRESS_COLUMN in header else None
         self._items = items
         self._ids: list[str] = []
-        self._parts: dict[str, list] = {name: [] for name in
-                                        ("unit", "group", "submitted_at", "duration_s", "client", "window", "levels")}
+        self._parts: dict[str, list] = {name: [] for name in ("unit", "group", "submitted_at", "duration_s", "client",
+                                                              "window", "address", "levels")}
 
     def add(self, line: int, table):
         rid, unit, group, submitted_at, duration_s, client, window = (table.column(i).combine_chunks()
@@ -266,6 +267,8 @@ class _ColumnBuilder:
         parts["duration_s"].append(_durations(duration_s, line))
         parts["client"].append(client)
         parts["window"].append(window)
+        if self._address is not None:
+            parts["address"].append(table.column(self._address).combine_chunks())
         levels = np.empty((table.num_rows, len(self._items)), np.int8)
         for k, (i, code) in enumerate(self._items):
             levels[:, k] = _levels(table.column(i).combine_chunks(), code, line)
@@ -279,6 +282,8 @@ class _ColumnBuilder:
             parts[name].clear()  # one column's chunks freed before the next is joined
         for name in ("client", "window"):
             arrays[name] = _ranks(parts[name])
+        if self._address is not None:
+            arrays["address"] = _ranks(parts["address"])
         return Responses(response_id=self._ids, item_codes=tuple(code for _, code in self._items), **arrays)
 
 

@@ -5,7 +5,8 @@ Files are UTF-8 (a BOM is accepted) with a header on line 1:
     UNITS.csv      code,name,category
     ITEMS.csv      item_code,weight[,dimension]
     RESPONSES.csv  response_id,unit_code,group,submitted_at,duration_s,client_hash,window_code,
-                   q:<item_code>,...          (one column per item: level 1-5, empty = no answer/不了解)
+                   [address_hash,] q:<item_code>,...   (one column per item: level 1-5, empty = no
+                   answer/不了解; address_hash, a keyed hash of the network address alone, may be left out)
 
 Errors are `InputError` (a ValueError) carrying the line number, worded in Chinese ("第3行: ...") because
 the efficiency office sees them as they are. Line numbers count one line per record.
@@ -32,6 +33,7 @@ import numpy as np
 GROUPS = ("fixed", "nonfixed")  # a response's group code is the position in this tuple
 LOCAL_TIME = timezone(timedelta(hours=8))  # China Standard Time, no DST: naive times are taken as CST
 BASE_COLUMNS = ("response_id", "unit_code", "group", "submitted_at", "duration_s", "client_hash", "window_code")
+ADDRESS_COLUMN = "address_hash"  # optional: files without it have no address for screening
 ITEM_PREFIX = "q:"
 CHUNK_ROWS = 50_000
 
@@ -59,6 +61,8 @@ class Responses:
                           (never matches another response)
     window        int64   one code per distinct window_code (its rank in sorted order), -1 = none
     levels        int8 (n, len(item_codes)): the stored level 1-5, 0 = blank or 不了解
+    address       int64   one code per distinct address_hash (its rank in sorted order), -1 = none; all
+                          -1 when not given
     """
 
     response_id: list[str]
@@ -70,10 +74,13 @@ class Responses:
     window: np.ndarray
     levels: np.ndarray
     item_codes: tuple[str, ...]
+    address: np.ndarray | None = None
 
     def __post_init__(self):
         n = len(self.response_id)
-        for name in ("unit", "group", "submitted_at", "duration_s", "client", "window"):
+        if self.address is None:
+            object.__setattr__(self, "address", np.full(n, -1, np.int64))
+        for name in ("unit", "group", "submitted_at", "duration_s", "client", "window", "address"):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"Responses.{name} has {len(getattr(self, name))} rows, expected {n}")
         if self.levels.shape != (n, len(self.item_codes)):
@@ -154,15 +161,15 @@ def responses_from_records(records: Iterable[Mapping], units: Sequence[Mapping],
     """Responses from plain dicts, e.g. database rows turned into dicts by the web layer.
 
     Each record has the CSV's base columns as keys (submitted_at may be a datetime, duration_s a number
-    or None, client_hash/window_code None) and "levels": {item_code: 1-5 or None}. Record i is reported
-    as line i + 2, as if it were a CSV row.
+    or None, client_hash/window_code None), optionally address_hash, and "levels": {item_code: 1-5 or
+    None}. Record i is reported as line i + 2, as if it were a CSV row.
     """
     builder = _ResponseBuilder(units, item_codes)
     records = iter(records)
     line = 2
     with _gc_paused():
         while chunk := list(islice(records, CHUNK_ROWS)):
-            columns = {name: tuple(r.get(name) for r in chunk) for name in BASE_COLUMNS}
+            columns = {name: tuple(r.get(name) for r in chunk) for name in (*BASE_COLUMNS, ADDRESS_COLUMN)}
             levels = [tuple(r["levels"].get(code) for r in chunk) for code in item_codes]
             builder.add(line, columns, levels)
             line += len(chunk)
@@ -190,7 +197,7 @@ class _ResponseBuilder:
             raise ValueError("没有题目：至少需要一个题目才能计分")
         self._unit_index = {unit["code"]: i for i, unit in enumerate(units)}
         self._item_codes = tuple(item_codes)
-        self._clients, self._windows = _factoriser(), _factoriser()
+        self._clients, self._windows, self._addresses = _factoriser(), _factoriser(), _factoriser()
         self._ids: list[str] = []
         self._chunks: list[dict[str, np.ndarray]] = []
 
@@ -209,16 +216,19 @@ class _ResponseBuilder:
             "duration_s": _parse_durations(columns["duration_s"], line),
             "client": _lookup(columns["client_hash"], self._clients, np.int64, line, repr),
             "window": _lookup(columns["window_code"], self._windows, np.int64, line, repr),
+            "address": _lookup(columns.get(ADDRESS_COLUMN) or (None,) * len(ids), self._addresses, np.int64,
+                               line, repr),
             "levels": np.column_stack([_parse_levels(column, code, line)
                                        for column, code in zip(item_columns, self._item_codes)]),
         })
 
     def build(self) -> Responses:
         if not self._chunks:  # a file with a header only: still a valid, empty set of responses
-            self.add(2, {name: () for name in BASE_COLUMNS}, [()] * len(self._item_codes))
+            self.add(2, {name: () for name in (*BASE_COLUMNS, ADDRESS_COLUMN)}, [()] * len(self._item_codes))
         arrays = {name: np.concatenate([chunk[name] for chunk in self._chunks]) for name in self._chunks[0]}
         arrays["client"] = _as_ranks(arrays["client"], self._clients)
         arrays["window"] = _as_ranks(arrays["window"], self._windows)
+        arrays["address"] = _as_ranks(arrays["address"], self._addresses)
         return Responses(response_id=self._ids, item_codes=self._item_codes, **arrays)
 
 

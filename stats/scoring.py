@@ -21,7 +21,7 @@ Parameters are the scheme's sections as plain dicts: `scheme_survey` = [survey],
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -47,6 +47,7 @@ class SurveyScores:
     excluded: list[tuple[str, str]]   # (response_id, reason)
     straightline: list[str]           # response ids reported for straight-lining (still counted)
     valid: np.ndarray                 # bool per response, for follow-up views such as dimension_indices
+    evidence: Mapping[str, dict] = field(default_factory=dict)  # response_id → why screening held it
 
 
 @dataclass(frozen=True)
@@ -106,13 +107,14 @@ def score_units(units: Sequence[Mapping], responses: Responses, items: Mapping[s
     """Screen the responses and score every unit; see the module docstring for the rules."""
     scores = response_scores(responses.levels, item_weights(responses.item_codes, items),
                              level_values(scheme_survey), responses.response_id)
-    screening = screen_responses(responses, np.isnan(scores), scheme_screening,
-                                 reinstated=reinstated, enabled=screen)
+    category = np.array([unit["category"] for unit in units])
+    screening = screen_responses(responses, np.isnan(scores), scheme_screening, reinstated=reinstated,
+                                 enabled=screen, unit_category=category)
     stats = _group_stats(responses, scores, screening.valid, len(units), scheme_survey["rate_threshold"])
-    columns = _unit_columns(stats, np.array([unit["category"] for unit in units]), scheme_survey)
+    columns = _unit_columns(stats, category, scheme_survey)
     rows = [_unit_row(unit, i, stats, columns) for i, unit in enumerate(units)]
-    return SurveyScores(units=rows, excluded=screening.excluded,
-                        straightline=screening.straightline, valid=screening.valid)
+    return SurveyScores(units=rows, excluded=screening.excluded, straightline=screening.straightline,
+                        valid=screening.valid, evidence=screening.evidence)
 
 
 def _unit_columns(stats: _GroupStats, category: np.ndarray, scheme_survey: Mapping) -> dict:
@@ -244,7 +246,9 @@ def result_dict(scheme_name: str, scores: SurveyScores) -> dict:
     return {
         "scheme": scheme_name,
         "units": scores.units,
-        "excluded": [{"response_id": rid, "reason": reason} for rid, reason in scores.excluded],
+        "excluded": [{"response_id": rid, "reason": reason,
+                      **({"evidence": scores.evidence[rid]} if rid in scores.evidence else {})}
+                     for rid, reason in scores.excluded],
         "straightline": scores.straightline,
     }
 

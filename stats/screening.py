@@ -8,12 +8,18 @@ several rules would catch carries the first one's reason:
     repeat_client  nonfixed, same client_hash, same unit, within repeat_client_hours of the last kept one
     speeder        duration_s below speeder_ratio × the median duration of the same unit's responses in
                    the same group, once that unit has speeder_min_group timed responses in the group
-    burst          in a window-hour with far more responses than that window's usual hour (see `bursts`)
+    address_burst  nonfixed, one of more than address_hour_max responses to one unit from one address
+                   hash in one clock hour (address hashes are keyed per day, so comparable within it)
+    burst          in a window-hour with far more responses than that window's usual hour, or, for a
+                   window without such history, than its unit's or its category's (see `burst_test`)
 
 Ties never depend on the order of the rows: copies of one response_id submitted in the same second are
 ordered by their content, and a client's responses to one unit in the same second by response_id.
 
 Straight-lining (one level for every answered item) is reported, never a reason on its own.
+
+Each response held by address_burst or burst carries its evidence (Screening.evidence): the clock hour,
+the count, and the expected rate and its baseline, or the address hash's count against its limit.
 
 A statistician may reinstate responses by id: they count whatever the rules said, except `empty`
 (nothing to score) and `duplicate_id` (the id's first copy is the response; extra copies stay out).
@@ -21,7 +27,7 @@ Reinstatement is applied after all rules, so it does not change how the rules tr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -31,7 +37,8 @@ from scipy.special import pdtrc
 
 from stats.responses_io import GROUPS, Responses
 
-REASONS = ("duplicate_id", "empty", "repeat_client", "speeder", "burst")  # precedence order
+REASONS = ("duplicate_id", "empty", "repeat_client", "speeder", "address_burst", "burst")  # precedence order
+BASELINES = ("window", "unit", "category")  # where a window-hour's expected rate comes from, first that has one
 NOT_REINSTATABLE = ("duplicate_id", "empty")  # these never count, whatever a statistician says
 _NONFIXED = GROUPS.index("nonfixed")
 
@@ -41,21 +48,36 @@ class Screening:
     valid: np.ndarray                 # bool per response
     excluded: list[tuple[str, str]]   # (response_id, reason) in input order
     straightline: list[str]           # valid responses giving one level to every answered item
+    evidence: dict[str, dict] = field(default_factory=dict)  # response_id → why it was held (see burst_evidence)
 
 
 def screen_responses(responses: Responses, empty: np.ndarray, params: Mapping, *,
-                     reinstated: Iterable[str] = (), enabled: bool = True) -> Screening:
+                     reinstated: Iterable[str] = (), enabled: bool = True,
+                     unit_category: np.ndarray | None = None) -> Screening:
     """Apply the rules with the scheme's [screening] `params`.
 
     `empty` marks responses without an answered item (scoring knows which). With enabled=False only
-    `empty` applies: that is what scoring "without screening" means.
+    `empty` applies: that is what scoring "without screening" means. `unit_category` (per unit index)
+    lets a window without history be measured against its category.
     """
+    tests = {}
+
+    def burst(alive):
+        tests["burst"] = burst_test(responses, alive, params["burst_alpha"], params["burst_min_hours"],
+                                    unit_category)
+        return tests["burst"].held
+
+    def address(alive):
+        tests["address_burst"] = address_test(responses, alive, params["address_hour_max"])
+        return tests["address_burst"].held
+
     rules = {
         "duplicate_id": lambda alive: duplicate_ids(responses),
         "empty": lambda alive: empty,
         "repeat_client": lambda alive: repeat_clients(responses, alive, params["repeat_client_hours"]),
         "speeder": lambda alive: speeders(responses, alive, params["speeder_ratio"], params["speeder_min_group"]),
-        "burst": lambda alive: bursts(responses, alive, params["burst_alpha"], params["burst_min_hours"]),
+        "address_burst": address,
+        "burst": burst,
     }
     reason = np.full(len(responses), -1, np.int8)
     for code, name in enumerate(REASONS):
@@ -66,15 +88,19 @@ def screen_responses(responses: Responses, empty: np.ndarray, params: Mapping, *
     if reinstated:
         back = np.fromiter(map(reinstated.__contains__, responses.response_id), bool, len(responses))
         reason[back & ~np.isin(reason, [REASONS.index(name) for name in NOT_REINSTATABLE])] = -1
-    return _screening(responses, reason)
+    return _screening(responses, reason, tests)
 
 
-def _screening(responses: Responses, reason: np.ndarray) -> Screening:
+def _screening(responses: Responses, reason: np.ndarray, tests: Mapping) -> Screening:
     ids, valid = responses.response_id, reason < 0
     rows = np.flatnonzero(~valid)
     excluded = [(ids[i], REASONS[r]) for i, r in zip(rows.tolist(), reason[rows].tolist())]
+    evidence = {}
+    for name, test in tests.items():
+        held = np.flatnonzero(reason == REASONS.index(name))
+        evidence.update(zip((ids[i] for i in held.tolist()), test.evidence(held, responses)))
     straight = [ids[i] for i in np.flatnonzero(valid & straightlined(responses.levels)).tolist()]
-    return Screening(valid=valid, excluded=excluded, straightline=straight)
+    return Screening(valid=valid, excluded=excluded, straightline=straight, evidence=evidence)
 
 
 def duplicate_ids(responses: Responses) -> np.ndarray:
@@ -168,32 +194,147 @@ def speeders(responses: Responses, alive: np.ndarray, ratio: float, min_group: i
     return fast
 
 
-def bursts(responses: Responses, alive: np.ndarray, alpha: float, min_hours: int) -> np.ndarray:
-    """True for every response in a window-hour with improbably many responses.
+@dataclass(frozen=True)
+class HourCells:
+    """Responses counted per (key, clock hour of submitted_at): the cells a rule tests."""
+
+    rows: np.ndarray         # the response rows counted
+    cell_of_row: np.ndarray  # each counted row's cell
+    key: np.ndarray          # per cell: the key (a window, or a unit and an address)
+    hour: np.ndarray         # per cell: hours since 1970 on the Beijing wall clock
+    count: np.ndarray        # per cell: responses
+
+
+def hour_cells(responses: Responses, rows: np.ndarray, key: np.ndarray) -> HourCells:
+    hour = responses.submitted_at[rows].astype("datetime64[h]").astype(np.int64)
+    if rows.size == 0:
+        empty = np.zeros(0, np.int64)
+        return HourCells(rows, empty, empty, empty, empty)
+    low, span = hour.min(), int(hour.max() - hour.min()) + 1
+    cells, cell_of_row, counts = np.unique(key * span + (hour - low), return_inverse=True, return_counts=True)
+    return HourCells(rows, cell_of_row.reshape(-1), cells // span, cells % span + low, counts)
+
+
+def hour_text(hour: int) -> str:
+    """An hour since 1970 as ISO text of its start, e.g. 2024-03-04T10:00."""
+    return str(np.datetime64(int(hour), "h").astype("datetime64[m]"))
+
+
+@dataclass(frozen=True)
+class BurstTest:
+    """The window-hour test: each cell's expected rate, where it came from, its p and the verdict."""
+
+    cells: HourCells
+    rate: np.ndarray      # expected responses in the hour; NaN where the window has no baseline
+    baseline: np.ndarray  # index into BASELINES, -1 = none
+    p: np.ndarray         # P(X ≥ count) for X ~ Poisson(rate); NaN where untested
+    flagged: np.ndarray   # per cell
+    held: np.ndarray      # per response
+    address_counts: np.ndarray  # per counted row: responses of its unit and address hash in that hour
+
+    def evidence(self, held_rows: np.ndarray, responses: Responses) -> list[dict]:
+        position = np.searchsorted(self.cells.rows, held_rows)
+        cell = self.cells.cell_of_row[position]
+        return [{"hour": hour_text(self.cells.hour[c]), "count": int(self.cells.count[c]),
+                 "expected": float(self.rate[c]), "baseline": BASELINES[self.baseline[c]], "p": float(self.p[c]),
+                 **({"address_count": int(a)} if a > 0 else {})}
+                for c, a in zip(cell.tolist(), self.address_counts[position].tolist())]
+
+
+def burst_test(responses: Responses, alive: np.ndarray, alpha: float, min_hours: int,
+               unit_category: np.ndarray | None = None, family_from: int | None = None) -> BurstTest:
+    """Every response in a window-hour with improbably many responses is held.
 
     Responses are counted per (window, clock hour of submitted_at). A window's usual rate λ is the
     median of its hourly counts over the hours it was active: a burst occupies few hours, so it cannot
     move the median, where it would inflate a mean. A window active in fewer than `min_hours` hours
-    has no such baseline (the median of two counts is their mean) and is not tested. Each tested
-    window-hour's p = P(X ≥ count) for X ~ Poisson(λ), and the family of all tested window-hours is held
-    at `alpha` with Holm's step-down correction (never rejects less than Bonferroni). Responses without a
-    window are not tested.
+    has no such history (the median of two counts is their mean): its λ is the median hourly count of
+    its unit's windows that have one, else of its category's (given `unit_category`); so a new window's
+    burst is caught too, and cannot raise its own baseline. Each tested window-hour's p = P(X ≥ count)
+    for X ~ Poisson(λ), and the family of tested window-hours (those from hour `family_from` on, if
+    given) is held at `alpha` with Holm's step-down correction (never rejects less than Bonferroni).
+    Responses without a window are not tested.
     """
     rows = np.flatnonzero(alive & (responses.window >= 0))
+    cells = hour_cells(responses, rows, responses.window[rows])
+    rate, active_hours = _medians_by_group(cells.key, cells.count)
+    baseline = np.where(active_hours >= min_hours, 0, -1).astype(np.int8)
+    rate[baseline < 0] = np.nan
+    cell_unit = np.zeros(len(cells.count), np.int64)
+    cell_unit[cells.cell_of_row] = responses.unit[rows]  # a window belongs to one unit
+    pools = [cell_unit]
+    if unit_category is not None:
+        pools.append(np.unique(np.asarray(unit_category), return_inverse=True)[1].reshape(-1)[cell_unit])
+    for level, group in enumerate(pools, start=1):
+        _borrow_baseline(rate, baseline, level, group, cells.count, min_hours)
+    tested = baseline >= 0
+    family = tested & (cells.hour >= family_from) if family_from is not None else tested
+    p = np.full(len(cells.count), np.nan)
+    p[tested] = pdtrc(cells.count[tested] - 1, rate[tested])  # P(X > count - 1) = P(X ≥ count)
+    flagged = np.zeros(len(cells.count), bool)
+    flagged[family] = holm_reject(p[family], alpha)
     held = np.zeros(len(responses), bool)
-    if rows.size == 0:
-        return held
-    hour = responses.submitted_at[rows].astype("datetime64[h]").astype(np.int64)
-    span = int(hour.max() - hour.min()) + 1
-    cells, cell_of_row, counts = np.unique(responses.window[rows] * span + (hour - hour.min()),
-                                           return_inverse=True, return_counts=True)
-    rate, active_hours = _medians_by_group(cells // span, counts)
-    tested = active_hours >= min_hours
-    flagged = np.zeros(len(cells), bool)
-    # P(X > count - 1) = P(X ≥ count)
-    flagged[tested] = holm_reject(pdtrc(counts[tested] - 1, rate[tested]), alpha)
-    held[rows] = flagged[cell_of_row]
-    return held
+    held[rows] = flagged[cells.cell_of_row]
+    return BurstTest(cells, rate, baseline, p, flagged, held, _address_counts(responses, rows))
+
+
+def _borrow_baseline(rate, baseline, level, group, count, min_hours):
+    """For cells still without a baseline, the median hourly count of the cells of their `group` (unit or
+    category) whose window has a history of its own, when there are at least `min_hours` of them."""
+    missing = np.flatnonzero(baseline < 0)
+    pool = baseline == 0
+    if missing.size == 0 or not pool.any():
+        return
+    median, size = _medians_by_group(group[pool], count[pool])
+    groups, first = np.unique(group[pool], return_index=True)
+    at = np.minimum(np.searchsorted(groups, group[missing]), len(groups) - 1)
+    found = (groups[at] == group[missing]) & (size[first][at] >= min_hours)
+    rate[missing[found]] = median[first][at][found]
+    baseline[missing[found]] = level
+
+
+def _address_counts(responses: Responses, rows: np.ndarray) -> np.ndarray:
+    """Per row: responses in that clock hour from its unit and address hash among `rows` (0: no address)."""
+    counts = np.zeros(len(rows), np.int64)
+    known = responses.address[rows] >= 0
+    if known.any():
+        cells = hour_cells(responses, rows[known], _unit_address(responses, rows[known]))
+        counts[known] = cells.count[cells.cell_of_row]
+    return counts
+
+
+def _unit_address(responses: Responses, rows: np.ndarray) -> np.ndarray:
+    return responses.unit[rows].astype(np.int64) * (int(responses.address.max(initial=-1)) + 1) + responses.address[rows]
+
+
+@dataclass(frozen=True)
+class AddressTest:
+    """Responses to one unit from one address hash in one clock hour, against the limit."""
+
+    cells: HourCells
+    limit: int
+    flagged: np.ndarray  # per cell
+    held: np.ndarray     # per response
+
+    def evidence(self, held_rows: np.ndarray, responses: Responses) -> list[dict]:
+        cell = self.cells.cell_of_row[np.searchsorted(self.cells.rows, held_rows)]
+        return [{"hour": hour_text(self.cells.hour[c]), "address_count": int(self.cells.count[c]),
+                 "limit": self.limit} for c in cell.tolist()]
+
+
+def address_test(responses: Responses, alive: np.ndarray, limit: int,
+                 family_from: int | None = None) -> AddressTest:
+    """Hold every nonfixed response of a (unit, address hash, clock hour) with more than `limit` responses:
+    a script rotating browsers and windows still comes from one address. A shared office network stays
+    below the limit, which is above the intake's per-window address limit."""
+    rows = np.flatnonzero(alive & (responses.group == _NONFIXED) & (responses.address >= 0))
+    cells = hour_cells(responses, rows, _unit_address(responses, rows))
+    flagged = cells.count > limit
+    if family_from is not None:
+        flagged &= cells.hour >= family_from
+    held = np.zeros(len(responses), bool)
+    held[rows] = flagged[cells.cell_of_row]
+    return AddressTest(cells, limit, flagged, held)
 
 
 def _medians_by_group(group: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

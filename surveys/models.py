@@ -172,8 +172,9 @@ class Invitation(db.Model):
 class Response(db.Model):
     """答卷: one submitted questionnaire.
 
-    A non-fixed response carries no token, account or address: only a salted
-    hash of client address and browser, for screening of stuffing. A fixed
+    A non-fixed response carries no token, account or address: only keyed
+    hashes of client address and browser, and of the address alone, for
+    screening of stuffing. A fixed
     response carries nothing of its invitation: it is queued apart and stored
     in shuffled batches (surveys/fixed_intake.py), with its day only.
     """
@@ -183,6 +184,9 @@ class Response(db.Model):
         sa.CheckConstraint("\"group\" IN ('fixed', 'nonfixed')", name="group_known"),
         sa.CheckConstraint("channel IN ('qr', 'link', 'paper', 'platform', 'pad')", name="channel_known"),
         sa.CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration_not_negative"),
+        sa.CheckConstraint("address_hash IS NULL OR client_hash IS NOT NULL", name="address_hash_with_client"),
+        # the live screening on the counts page reads the last days' responses
+        sa.Index("ix_responses_submitted_at", "submitted_at"),
     )
 
     #: row id
@@ -210,6 +214,9 @@ class Response(db.Model):
     #: keyed hash of client address and browser (32 hex) for stuffing screening; NULL for fixed, paper and
     #: pad responses (a hall pad is one browser for every citizen: its own hourly limit bounds it instead)
     client_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    #: keyed hash of the network address alone (32 hex), for screening many responses from one address;
+    #: NULL where client_hash is
+    address_hash: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     #: SHA-256 of the random one-time ticket the questionnaire page was rendered with: unique, so a
     #: resubmitted page (back button, double tap, replay) is stored once. It names nothing else.
     ticket_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)

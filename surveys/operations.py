@@ -43,6 +43,13 @@ def client_hash(secret, campaign_id, address, user_agent):
     return hmac.new(f"client-hash:{secret}".encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
+def address_hash(secret, campaign_id, address):
+    """Keyed hash of the network address alone, in a domain of its own: a script that changes its browser
+    string at every post still comes from one address (screening's address_burst)."""
+    message = f"{campaign_id}|{address}".encode()
+    return hmac.new(f"address-hash:{secret}".encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
 def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -94,7 +101,8 @@ def validate_levels(questionnaire, levels):
 
 
 def submit_response(*, campaign, unit, group, channel, levels, comment="", window=None, duration_s=None,
-                    submitted_at=None, digest=None, entered_by=None, ticket_hash=None, questionnaire=None):
+                    submitted_at=None, digest=None, address_digest=None, entered_by=None, ticket_hash=None,
+                    questionnaire=None):
     """Store one response with its answers. Flushes only.
 
     A ticket already used raises AlreadyAnswered (checked first, and again by the unique key when two
@@ -109,7 +117,8 @@ def submit_response(*, campaign, unit, group, channel, levels, comment="", windo
         public_id=uuid.uuid4().hex, campaign_id=campaign.id, unit_id=unit.id,
         window_id=window.id if window else None, group=str(group), questionnaire_id=questionnaire.id,
         channel=str(channel), comment=comment.strip(), duration_s=duration_s,
-        submitted_at=submitted_at or utcnow(), client_hash=digest, ticket_hash=ticket_hash,
+        submitted_at=submitted_at or utcnow(), client_hash=digest, address_hash=address_digest,
+        ticket_hash=ticket_hash,
         entered_by_id=entered_by.id if entered_by else None,
     )
     response.answers = [Answer(item_id=item_id, level=level) for item_id, level in clean.items()]

@@ -9,6 +9,7 @@ from app.kernel.extensions import db
 from app.kernel.text import spreadsheet_safe
 from app.registry.models import Unit
 from surveys.operations import response_counts
+from surveys.signals import live_screening_wanted
 
 GROUPS = ("fixed", "nonfixed")
 
@@ -74,3 +75,12 @@ def behind_csv(blocks, left):
             row["nonfixed"], row["target_nonfixed"], row["short_nonfixed"], row["shortfall"],
             "" if left is None else left, per_day(row, left) or "")])
     return "\ufeff" + out.getvalue()
+
+
+def live_alarms(campaign, now):
+    """The current clock hour's stuffing alarms for `campaign` (see stats/web/live.py), bursts first."""
+    if campaign is None:
+        return []
+    alarms = [alarm for _receiver, found in live_screening_wanted.send(None, campaign_id=campaign.id, now=now)
+              for alarm in found]
+    return sorted(alarms, key=lambda alarm: (alarm["kind"] != "burst", alarm["unit_code"], -alarm["count"]))

@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request
 
-from app.kernel.clock import local_today
+from app.kernel.clock import local_today, utcnow
 from app.kernel.extensions import db
 from app.kernel.scheme import category_names, current_scheme
 from app.registry.auth import role_required
@@ -38,7 +38,8 @@ def _counts():
 def counts():
     campaign, blocks, totals, targets, left = _counts()
     return render_template("surveys/admin/counts.html", campaign=campaign, blocks=blocks, totals=totals,
-                           targets=targets, days_left=left, per_day=progress.per_day)
+                           targets=targets, days_left=left, per_day=progress.per_day,
+                           alarms=progress.live_alarms(campaign, utcnow()))
 
 
 @bp.route("/counts.json")
@@ -49,7 +50,8 @@ def counts_json():
         "id": campaign.id, "year": campaign.year, "name": campaign.name,
         "opens_on": campaign.opens_on.isoformat(), "closes_on": campaign.closes_on.isoformat(),
     }
-    return {"campaign": about, "categories": blocks, "totals": totals, "targets": targets, "days_left": left}
+    return {"campaign": about, "categories": blocks, "totals": totals, "targets": targets, "days_left": left,
+            "alarms": progress.live_alarms(campaign, utcnow())}
 
 
 @bp.route("/counts/behind.csv")

@@ -69,6 +69,7 @@ def window_survey(window_code):
     ticket_hash, duration_s = ticket
     digest = ops.client_hash(current_app.secret_key, campaign.id, request.remote_addr,
                              request.user_agent.string)
+    address_digest = ops.address_hash(current_app.secret_key, campaign.id, request.remote_addr)
     if (earlier := ops.answered(ticket_hash)) is not None:
         return _thanks_again(earlier)
     limits = current_scheme()["intake"]
@@ -77,7 +78,7 @@ def window_survey(window_code):
             window, campaign, device=intake.device_of(request.cookies), address=request.remote_addr,
             secret=current_app.secret_key, limits=(limits["nonfixed_rate_limit"], limits["address_rate_limit"]),
             levels=form.levels(), comment=form.comment.data or "", duration_s=duration_s, digest=digest,
-            ticket_hash=ticket_hash)
+            address_digest=address_digest, ticket_hash=ticket_hash)
     except ops.AlreadyAnswered as again:
         return _thanks_again(again.response)
     except ops.SurveyError as error:

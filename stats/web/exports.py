@@ -16,7 +16,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from app.kernel.text import spreadsheet_safe
-from stats.web.report import REASON_LABELS, flat_rows
+from stats.web.report import REASON_LABELS, evidence_text, flat_rows
 
 
 
@@ -67,10 +67,10 @@ def results_xlsx(run):
         cell.font = Font(bold=True)
     sheet.freeze_panes = "E2"
     excluded = book.create_sheet("无效问卷")
-    _append(excluded, ["答卷编号", "单位代码", "原因代码", "原因"])
+    _append(excluded, ["答卷编号", "单位代码", "原因代码", "原因", "依据"])
     for entry in run.results["excluded"]:
         _append(excluded, [entry["response_id"], entry.get("unit_code", ""), entry["reason"],
-                           REASON_LABELS.get(entry["reason"], entry["reason"])])
+                           REASON_LABELS.get(entry["reason"], entry["reason"]), evidence_text(entry)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

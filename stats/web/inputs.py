@@ -84,7 +84,7 @@ def response_records(year, key_of, progress=None):
     unit_code = dict(db.session.execute(sa.select(Unit.id, Unit.code)).all())
     window_code = dict(db.session.execute(sa.select(Window.id, Window.code)).all())
     columns = (Response.id, Response.public_id, Response.unit_id, Response.group, Response.submitted_at,
-               Response.duration_s, Response.client_hash, Response.window_id)
+               Response.duration_s, Response.client_hash, Response.window_id, Response.address_hash)
     query = _year_responses(year).with_only_columns(*columns).order_by(Response.id)
     last = 0
     while batch := db.session.execute(query.where(Response.id > last).limit(BATCH)).all():
@@ -96,6 +96,7 @@ def response_records(year, key_of, progress=None):
                 "submitted_at": row.submitted_at.replace(tzinfo=UTC),
                 "duration_s": row.duration_s,
                 "client_hash": row.client_hash, "window_code": window_code.get(row.window_id),
+                "address_hash": row.address_hash,
                 "levels": levels.get(row.id, {}),
             }
         last = batch[-1].id
@@ -157,7 +158,7 @@ def responses_digest(responses, items):
     """SHA-256 over every column of the responses and the item weights: equal inputs, equal hash."""
     h = hashlib.sha256()
     h.update("\x1f".join(responses.response_id).encode())
-    for name in ("unit", "group", "submitted_at", "duration_s", "client", "window", "levels"):
+    for name in ("unit", "group", "submitted_at", "duration_s", "client", "window", "address", "levels"):
         h.update(np.ascontiguousarray(getattr(responses, name)).tobytes())
     h.update(digest([list(responses.item_codes), items]).encode())
     return h.hexdigest()

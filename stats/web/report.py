@@ -10,8 +10,35 @@ REASON_LABELS = {
     "empty": "未作答任何题目",
     "repeat_client": "同一终端短时间内重复提交",
     "speeder": "答题用时过短",
+    "address_burst": "同一网络地址短时间内大量提交",
     "burst": "同一窗口短时间内集中提交",
 }
+BASELINE_LABELS = {"window": "本窗口以往各小时的中位数", "unit": "本单位其他窗口各小时的中位数",
+                   "category": "本类别单位窗口各小时的中位数"}
+
+
+def _hour(text):
+    """"2024-03-04T10:00" (Beijing wall clock) as 2024年3月4日10时."""
+    day, clock = text.split("T")
+    year, month, date = (int(part) for part in day.split("-"))
+    return f"{year}年{month}月{date}日{int(clock.split(':')[0])}时"
+
+
+def evidence_text(entry):
+    """Why screening held an excluded response, in words: the window-hour's count against its expected
+    rate, or the address hash's count against its limit; "" when the run kept no evidence."""
+    evidence = entry.get("evidence")
+    if not evidence:
+        return ""
+    if entry["reason"] == "address_burst":
+        return (f"{_hour(evidence['hour'])}：同一网络地址向本单位提交{evidence['address_count']}份，"
+                f"上限{evidence['limit']}份")
+    chance = "不足万分之一" if evidence["p"] < 1e-4 else f"约{evidence['p']:.4f}"
+    text = (f"{_hour(evidence['hour'])}：本窗口该小时{evidence['count']}份，预期约{evidence['expected']:g}份"
+            f"（{BASELINE_LABELS.get(evidence['baseline'], evidence['baseline'])}），偶然出现的概率{chance}")
+    if evidence.get("address_count"):
+        text += f"；其中同一网络地址{evidence['address_count']}份"
+    return text
 FLAG_LABELS = {
     "no_data": "无有效答卷",
     "missing_group": "缺少一类服务对象的答卷",

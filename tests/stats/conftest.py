@@ -47,6 +47,7 @@ def record(i: int, row: dict, item_codes: tuple[str, ...]) -> dict:
         "duration_s": row.get("duration"),
         "client_hash": row.get("client"),
         "window_code": row.get("window"),
+        "address_hash": row.get("address"),
         "levels": dict(zip(item_codes, row.get("levels", (5,) * len(item_codes)))),
     }
 

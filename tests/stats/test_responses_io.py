@@ -88,9 +88,23 @@ def test_records_and_csv_give_the_same_arrays(write, units):
         {"response_id": "r2", "unit_code": "B", "group": "nonfixed", "submitted_at": "2024-03-01T10:00:00",
          "duration_s": None, "client_hash": "h", "window_code": "W", "levels": {"q1": 3, "q2": 1}},
     ], units, ("q1", "q2"))
-    for name in ("unit", "group", "submitted_at", "client", "window", "levels"):
+    for name in ("unit", "group", "submitted_at", "client", "window", "levels", "address"):
         assert np.array_equal(getattr(from_csv, name), getattr(from_records, name)), name
     assert np.array_equal(from_csv.duration_s, from_records.duration_s, equal_nan=True)
+    assert from_csv.address.tolist() == [-1, -1], "no address_hash column: no address"
+
+
+def test_the_optional_address_hash_column(write, units):
+    header = HEADER.replace("window_code,", "window_code,address_hash,")
+    path = write("r.csv", header + "r1,A,nonfixed,2024-03-01T09:30:00,60,c1,W,zz,5,\n"
+                                   "r2,B,nonfixed,2024-03-01T10:00:00,,c2,W,,3,1\n"
+                                   "r3,B,nonfixed,2024-03-01T10:05:00,,c3,W,aa,3,1\n")
+    from_csv = read_responses(path, units)
+    assert from_csv.address.tolist() == [1, -1, 0], "ranks of the hashes in sorted order; blank is none"
+    records = [{"response_id": f"r{i}", "unit_code": "A", "group": "nonfixed", "submitted_at": "2024-03-01T09:30:00",
+                "duration_s": None, "client_hash": None, "window_code": None, "address_hash": address,
+                "levels": {"q1": 5}} for i, address in enumerate(("zz", None, "aa"))]
+    assert responses_from_records(records, units, ("q1", "q2")).address.tolist() == [1, -1, 0]
 
 
 def test_units_by_category_code_or_name(write, scheme):

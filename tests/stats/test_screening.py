@@ -4,18 +4,19 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from stats.screening import holm_reject, screen_responses
+from stats.screening import burst_test, holm_reject, screen_responses
 
 T0 = datetime(2024, 3, 4, 9, 0)
 
 
 @pytest.fixture
-def screen(scheme, make_responses):
+def screen(scheme, units, make_responses):
     """screen(rows, item_codes=..., reinstated=..., enabled=...) → Screening"""
     def run(rows, item_codes=("q1",), reinstated=(), enabled=True):
         responses = make_responses(rows, item_codes)
         empty = ~(responses.levels > 0).any(axis=1)
-        return screen_responses(responses, empty, scheme["screening"], reinstated=reinstated, enabled=enabled)
+        return screen_responses(responses, empty, scheme["screening"], reinstated=reinstated, enabled=enabled,
+                                unit_category=np.array([unit["category"] for unit in units]))
     return run
 
 
@@ -127,6 +128,75 @@ def test_a_window_needs_three_active_hours_to_be_tested(screen):
     assert screen(rows).excluded == []
     rows += [{"window": "W1", "at": T0 + timedelta(hours=1)}]  # a third hour: median 1, the 40 stand out
     assert [reason for _, reason in screen(rows).excluded] == ["burst"] * 40
+
+
+def test_burst_evidence_names_the_hour_the_count_and_the_expected_rate(screen):
+    result = screen(burst_rows(30))
+    evidence = result.evidence["b0"]
+    assert evidence["hour"] == "2024-03-06T21:00" and evidence["count"] == 30
+    assert evidence["expected"] == 2 and evidence["baseline"] == "window" and evidence["p"] < 1e-10
+    assert "address_count" not in evidence, "no address hash, no address count"
+
+
+def test_a_new_window_is_measured_against_its_units_other_windows(screen):
+    """Issue 9, failure 3: a burst on a window with no history was never tested."""
+    rows = burst_rows(0)  # W1 of unit A: two an hour for 50 hours
+    rows += [{"group": "nonfixed", "window": "NEW", "id": f"n{i}", "address": "h1",
+              "at": T0 + timedelta(hours=70, seconds=i)} for i in range(40)]
+    result = screen(rows)
+    assert {rid for rid, _ in result.excluded} == {f"n{i}" for i in range(40)}
+    assert {reason for _, reason in result.excluded} == {"address_burst"}, "one address: caught first by it"
+    rows = [dict(row, address=f"h{i}") if row.get("window") == "NEW" else row for i, row in enumerate(rows)]
+    result = screen(rows)
+    assert [reason for _, reason in result.excluded] == ["burst"] * 40
+    assert result.evidence["n0"]["baseline"] == "unit" and result.evidence["n0"]["expected"] == 2
+
+
+def test_a_new_units_window_is_measured_against_its_category(screen):
+    rows = burst_rows(0)  # unit A (category 1)
+    rows += [{"group": "nonfixed", "unit": "B", "window": "B1", "id": f"n{i}",
+              "at": T0 + timedelta(hours=70, seconds=i)} for i in range(20)]
+    result = screen(rows)
+    assert [reason for _, reason in result.excluded] == ["burst"] * 20
+    assert result.evidence["n0"]["baseline"] == "category"
+    other_category = [dict(row, unit="E") if row.get("unit") == "B" else row for row in rows]
+    assert screen(other_category).excluded == [], "category 2 has no history: nothing to measure against"
+
+
+def test_many_responses_from_one_address_hash_in_one_hour(screen, scheme):
+    limit = scheme["screening"]["address_hour_max"]
+    # a script rotating browsers and windows of one unit: every client differs, one address
+    rows = [{"group": "nonfixed", "client": f"c{i}", "window": f"W{i % 4}", "address": "h1", "id": f"s{i}",
+             "at": T0 + timedelta(minutes=3 * i % 60)} for i in range(limit + 1)]
+    result = screen(rows)
+    assert [reason for _, reason in result.excluded] == ["address_burst"] * (limit + 1)
+    assert result.evidence["s0"] == {"hour": "2024-03-04T09:00", "address_count": limit + 1, "limit": limit}
+    assert screen(rows[:limit]).excluded == [], "up to the limit: a shared office network"
+    spread = [dict(row, at=T0 + timedelta(hours=i)) for i, row in enumerate(rows)]
+    assert screen(spread).excluded == [], "the same address over several hours"
+    other_units = [dict(row, unit="AB"[i % 2]) for i, row in enumerate(rows)]
+    assert screen(other_units).excluded == [], "counted per unit"
+    fixed = [dict(row, group="fixed") for row in rows]
+    assert screen(fixed).excluded == []
+
+
+def test_a_burst_response_shows_how_many_came_from_its_address(screen):
+    rows = burst_rows(30)
+    rows = [dict(row, address="h1" if row.get("id", "").startswith("b") and int(row["id"][1:]) < 12 else None)
+            for row in rows]
+    result = screen(rows)
+    assert result.evidence["b0"]["address_count"] == 12 and "address_count" not in result.evidence["b20"]
+
+
+def test_the_family_can_be_the_last_hour_only(make_responses):
+    """The live counts page tests this hour alone: the history's own bursts do not dilute it."""
+    responses = make_responses(burst_rows(9))
+    alive = np.ones(len(responses), bool)
+    everything = burst_test(responses, alive, 0.01, 3)
+    last_hour = int(responses.submitted_at.max().astype("datetime64[h]").astype(np.int64))
+    latest = burst_test(responses, alive, 0.01, 3, family_from=last_hour)
+    assert latest.flagged.sum() == 1 and latest.p[latest.flagged][0] <= everything.p.max()
+    assert (latest.cells.hour[latest.flagged] == last_hour).all()
 
 
 def test_a_busy_but_plausible_hour_is_not_a_burst(screen):

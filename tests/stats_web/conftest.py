@@ -22,15 +22,17 @@ def campaign(make):
 
 @pytest.fixture
 def respond(campaign):
-    """respond(unit, group="nonfixed", level=5, levels={code: level}, at=..., duration=90, client=None, window=None)"""
+    """respond(unit, group="nonfixed", level=5, levels={code: level}, at=..., duration=90, client=None, window=None,
+    address=None)"""
 
-    def _respond(unit, group="nonfixed", level=5, levels=None, at=NOON, duration=90, client=None, window=None):
+    def _respond(unit, group="nonfixed", level=5, levels=None, at=NOON, duration=90, client=None, window=None,
+                 address=None):
         questionnaire = campaign.questionnaire_for(group)
         response = Response(
             public_id=uuid.uuid4().hex, campaign_id=campaign.id, unit_id=unit.id,
             window_id=window.id if window else None, group=group, questionnaire_id=questionnaire.id,
             channel="link" if group == "fixed" else "qr", duration_s=duration,
-            submitted_at=at, client_hash=client)
+            submitted_at=at, client_hash=client, address_hash=address)
         response.answers = [Answer(item_id=item.id, level=(levels or {}).get(item.code, level))
                             for item in questionnaire.items]
         db.session.add(response)

@@ -1,8 +1,11 @@
 """The screening review queue: excluded responses with reasons, and reinstatement with a note."""
 from datetime import timedelta
 
+import io
+
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from app.audit.models import AuditEntry
 from app.kernel.extensions import db
@@ -101,3 +104,54 @@ def test_straightlining_is_counted_on_the_unit_page_and_listed_in_the_queue(clie
     assert all(r.public_id[:10] in listed for r in straight) and varied.public_id[:10] not in listed
     assert "仍计分" in listed and "固定服务对象" in listed and "恢复计分</button>" not in listed
     assert "没有直线作答的答卷" in client.get(f"/stats/screening?year={YEAR}&reason=straightline&unit=B9").data.decode()
+
+
+@pytest.fixture
+def stuffed(make, respond):
+    """甲厅's old window: two walk-ins an hour for five hours. Its new window, without history: 30 posts at
+    20:00 (14 of them from one address hash); then 16 posts at 21:00 from another address hash, spread
+    over both windows with a new browser string each time."""
+    unit = make.unit(name="甲厅", code="A01")
+    old, new = make.window(unit, name="老窗口"), make.window(unit, name="新窗口")
+    for hour in range(5):
+        for minute in (5, 35):
+            respond(unit, window=old, client=f"o{hour}{minute}", address=f"a{hour}{minute}",
+                    at=NOON + timedelta(hours=hour, minutes=minute))
+    burst = [respond(unit, window=new, client=f"b{i}", address="shared" if i < 14 else f"b{i}",
+                     at=NOON + timedelta(hours=8, seconds=i)) for i in range(30)]
+    script = [respond(unit, window=(old, new)[i % 2], client=f"s{i}", address="script",
+                      at=NOON + timedelta(hours=9, seconds=i)) for i in range(16)]
+    return script, burst
+
+
+def test_the_review_lists_each_held_responses_evidence(client, stuffed, staff):
+    script, burst = stuffed
+    run = create_run(YEAR, staff, "default")
+    reasons = {e["response_id"]: e for e in run.results["excluded"]}
+    assert {reasons[r.public_id]["reason"] for r in script} == {"address_burst"}
+    assert {reasons[r.public_id]["reason"] for r in burst} == {"burst"}, "the new window measured by the old"
+    assert reasons[burst[0].public_id]["evidence"]["baseline"] == "unit"
+    html = client.get(f"/stats/screening?year={YEAR}").data.decode()
+    assert "同一网络地址短时间内大量提交" in html
+    assert "2024年3月1日21时：同一网络地址向本单位提交16份，上限15份" in html
+    assert ("2024年3月1日20时：本窗口该小时30份，预期约2份（本单位其他窗口各小时的中位数），偶然出现的概率不足万分之一；"
+            "其中同一网络地址14份") in html
+    book = load_workbook(io.BytesIO(client.get(f"/stats/runs/{run.id}/export.xlsx").data))
+    sheet = book["无效问卷"]
+    assert [cell.value for cell in sheet[1]][-1] == "依据" and sheet.max_row == 47
+    assert any("上限15份" in (row[-1] or "") for row in sheet.iter_rows(min_row=2, values_only=True))
+
+
+def test_a_reinstatement_needs_a_reason_and_names_who_gave_it(client, stuffed, staff):
+    script, _ = stuffed
+    create_run(YEAR, staff, "default")
+    page = client.get(f"/stats/screening?year={YEAR}").data.decode()
+    url = f"/stats/screening/{script[0].public_id}/reinstate"
+    refused = client.post(url, data={"csrf_token": csrf_from(page), "year": YEAR, "note": "  "})
+    assert refused.status_code in (303, 400) and db.session.scalar(sa.select(sa.func.count(Reinstatement.id))) == 0
+    done = client.post(url, data={"csrf_token": csrf_from(page), "year": YEAR, "note": "经核实为单位集中培训现场评价"})
+    assert done.status_code == 302
+    line = db.session.scalar(sa.select(Reinstatement))
+    assert line.reason == "address_burst" and line.created_by_id == staff.id
+    html = client.get(f"/stats/screening?year={YEAR}").data.decode()
+    assert f"已恢复（{staff.username}）：经核实为单位集中培训现场评价" in html
