@@ -34,10 +34,12 @@ notices.add_command(survey_cli.invitations_command)
 
 @click.group("surveys")
 def surveys_group():
-    """Survey upkeep: `surveys flush` stores the fixed responses waiting for their batch (cron, hourly)."""
+    """Survey upkeep: `surveys flush` stores the fixed responses waiting for their batch and deletes expired
+    walk-in salts (cron, hourly); `surveys forget-salts` does the latter alone."""
 
 
 surveys_group.add_command(survey_cli.flush_command)
+surveys_group.add_command(survey_cli.forget_salts_command)
 
 
 @click.command("init")

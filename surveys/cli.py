@@ -1,12 +1,15 @@
 """Survey commands: print runs under `flask --app wsgi notices` (posters of every window, invitation letters)
-and `flask --app wsgi surveys flush` (the waiting fixed responses)."""
+and `flask --app wsgi surveys flush` (the waiting fixed responses, the expired walk-in salts) and
+`surveys forget-salts`."""
 import click
 from flask.cli import with_appcontext
 import sqlalchemy as sa
 
 from app.kernel.extensions import db
 from app.registry.models import Unit, Window
-from surveys import printing
+from app.kernel.clock import local_today
+from app.kernel.scheme import current_scheme
+from surveys import printing, salts
 from surveys.operations import store_pending_responses
 from surveys.models import Campaign
 
@@ -56,7 +59,24 @@ def invitations_command(campaign_id, unit_code, out):
 @click.command("flush")
 @with_appcontext
 def flush_command():
-    """Store the fixed responses waiting for their batch, in shuffled order (cron, hourly)."""
+    """Store the fixed responses waiting for their batch, in shuffled order, and delete the walk-in salts
+    past their time (cron, hourly)."""
     stored = store_pending_responses()
     db.session.commit()
     click.echo(f"已保存等待中的固定服务对象答卷 {stored} 份")
+    _forget(local_today())
+
+
+@click.command("forget-salts")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="the Beijing date to count from (default: today)")
+@with_appcontext
+def forget_salts_command(today):
+    """Delete the walk-in salts older than [screening] salt_keep_days, for good (also done by `flush`)."""
+    _forget(today.date() if today else local_today())
+
+
+def _forget(today):
+    gone = salts.forget(today, current_scheme()["screening"])
+    db.session.commit()
+    salts.scrub_storage()
+    click.echo(f"已销毁过期的答卷哈希盐值 {gone} 个")

@@ -5,6 +5,8 @@ cookieless device of its address. The counts live in `intake_counters` and are r
 upsert in the response's own transaction: the row lock makes concurrent posts queue on PostgreSQL
 (SQLite's BEGIN IMMEDIATE queues them anyway), so the limits hold under several workers and nodes,
 without Redis. Counter keys are keyed hashes in a domain of their own: they match no stored client hash.
+A walk-in's keys are keyed with the day's salt (surveys/salts.py), so they too cannot be recomputed once
+it is deleted; a pad's (not a person's) with the instance secret.
 
 A hall pad (surveys/kiosk/) is one device with a higher limit of its own; its address is not counted,
 because the hall's network is the citizens' too and the pad would use up their phones' quota.
@@ -41,19 +43,19 @@ def remember_device(response, cookies, secure):
     return response
 
 
-def counter_key(secret, kind, value):
+def counter_key(key, kind, value):
     message = f"{kind}|{value}".encode()
-    return hmac.new(f"intake-counter:{secret}".encode(), message, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(f"intake-counter:{key}".encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def count_walk_in(window, secret, *, device, address, device_limit, address_limit):
+def count_walk_in(window, salt, *, device, address, device_limit, address_limit):
     """Count one more response of this device and address at `window`; the message of the limit it would
     pass, or None. Flushes only: call it inside the transaction that stores the response."""
     hour = _this_hour(window)
     device_value = device or f"no-cookie|{address}"
     for kind, value, limit, message in (("device", device_value, device_limit, DEVICE_FULL),
                                         ("address", address, address_limit, ADDRESS_FULL)):
-        if not _count_one(window.id, hour, kind, counter_key(secret, kind, value), limit):
+        if not _count_one(window.id, hour, kind, counter_key(salt, kind, value), limit):
             return message
     return None
 

@@ -246,6 +246,24 @@ class Answer(db.Model):
     item: so.Mapped[Item] = so.relationship()
 
 
+class ClientSalt(db.Model):
+    """The random salt of one Beijing day that keys walk-ins' hashes (client, address, intake counters).
+
+    Hashes made with one salt compare with each other, which is all screening needs; once the salt is
+    deleted ([screening] salt_keep_days after its day, surveys/salts.py), nobody — whatever they hold of
+    the database, the instance folder and the access logs — can turn an address into one of that day's
+    hashes again.
+    """
+
+    __tablename__ = "client_salts"
+    __table_args__ = (sa.CheckConstraint("length(salt) = 64", name="salt_length"),)
+
+    #: the Beijing day whose walk-ins it keys
+    day: so.Mapped[date] = so.mapped_column(primary_key=True)
+    #: 32 random bytes as hex
+    salt: so.Mapped[str] = so.mapped_column(sa.String(64))
+
+
 class IntakeCounter(db.Model):
     """How many walk-in responses one device or one address stored at one window in one clock hour.
 

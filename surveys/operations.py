@@ -1,6 +1,5 @@
 """Survey rules and writes. Operations flush; the request boundary commits."""
 import hashlib
-import hmac
 import secrets
 import uuid
 
@@ -13,7 +12,7 @@ from app.kernel.extensions import db
 from app.kernel.clock import utcnow
 from app.registry.models import Unit, Window
 from app.kernel.scheme import current_scheme, level_labels
-from surveys import fixed_intake, intake
+from surveys import fixed_intake, intake, salts
 from surveys.signals import callback_requested
 from surveys.models import (
     Answer, Campaign, FixedRespondent, Group, Invitation, Item, PendingResponse, Questionnaire, Response,
@@ -35,19 +34,6 @@ class AlreadyAnswered(Refusal):
         self.response = response
 
 
-
-
-def client_hash(secret, campaign_id, address, user_agent):
-    """Salted, keyed hash of client address and browser: finds stuffing, stores no address."""
-    message = f"{campaign_id}|{address}|{user_agent}".encode()
-    return hmac.new(f"client-hash:{secret}".encode(), message, hashlib.sha256).hexdigest()[:32]
-
-
-def address_hash(secret, campaign_id, address):
-    """Keyed hash of the network address alone, in a domain of its own: a script that changes its browser
-    string at every post still comes from one address (screening's address_burst)."""
-    message = f"{campaign_id}|{address}".encode()
-    return hmac.new(f"address-hash:{secret}".encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
 def token_hash(token):
@@ -138,16 +124,19 @@ def _refuse_answered(ticket_hash):
         raise AlreadyAnswered(earlier)
 
 
-def submit_walk_in(window, campaign, *, device, address, secret, limits, **answers):
+def submit_walk_in(window, campaign, *, device, address, user_agent, limits, **answers):
     """Store a walk-in response within the intake limits (device, address), or refuse with 429 and
-    store nothing: the counters and the response share one savepoint."""
+    store nothing: the counters and the response share one savepoint. Its client and address hashes and
+    the counter keys are keyed with the day's salt (surveys/salts.py), never with anything that lasts."""
+    salt = salts.salt_for(local_today(), current_scheme()["screening"])
     with db.session.begin_nested():
-        refused = intake.count_walk_in(window, secret, device=device, address=address,
+        refused = intake.count_walk_in(window, salt, device=device, address=address,
                                        device_limit=limits[0], address_limit=limits[1])
         if refused:
             raise SurveyError(refused, 429)
         return submit_response(campaign=campaign, unit=window.unit, window=window, group=Group.nonfixed,
-                               channel="qr", **answers)
+                               channel="qr", digest=salts.client_hash(salt, campaign.id, address, user_agent),
+                               address_digest=salts.address_hash(salt, campaign.id, address), **answers)
 
 
 def find_invitation(raw_token):

@@ -1,5 +1,5 @@
 """Citizen-facing survey pages: /s/<window> (non-fixed) and /i/<token> (fixed)."""
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
 
 from app.kernel.clock import local_today as _today
 from app.kernel.extensions import csrf
@@ -67,18 +67,15 @@ def window_survey(window_code):
     if ticket is None:
         return _stale_ticket(form, context)
     ticket_hash, duration_s = ticket
-    digest = ops.client_hash(current_app.secret_key, campaign.id, request.remote_addr,
-                             request.user_agent.string)
-    address_digest = ops.address_hash(current_app.secret_key, campaign.id, request.remote_addr)
     if (earlier := ops.answered(ticket_hash)) is not None:
         return _thanks_again(earlier)
     limits = current_scheme()["intake"]
     try:
         ops.submit_walk_in(
             window, campaign, device=intake.device_of(request.cookies), address=request.remote_addr,
-            secret=current_app.secret_key, limits=(limits["nonfixed_rate_limit"], limits["address_rate_limit"]),
-            levels=form.levels(), comment=form.comment.data or "", duration_s=duration_s, digest=digest,
-            address_digest=address_digest, ticket_hash=ticket_hash)
+            user_agent=request.user_agent.string,
+            limits=(limits["nonfixed_rate_limit"], limits["address_rate_limit"]),
+            levels=form.levels(), comment=form.comment.data or "", duration_s=duration_s, ticket_hash=ticket_hash)
     except ops.AlreadyAnswered as again:
         return _thanks_again(again.response)
     except ops.SurveyError as error:
