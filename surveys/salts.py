@@ -48,21 +48,23 @@ def salt_for(day, screening):
     if salt is not None:
         return salt
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(insert(ClientSalt).values(day=day, salt=secrets.token_hex(32))
-                       .on_conflict_do_nothing(index_elements=["day"]))
-    forget(day, screening)
+    made = db.session.execute(insert(ClientSalt).values(day=day, salt=secrets.token_hex(32))
+                              .on_conflict_do_nothing(index_elements=["day"])).rowcount
+    if made:  # the day's first walk-in: the old salts go (the counters stay to the command and the windows)
+        forget(day, screening, counters=False)
     return db.session.scalar(sa.select(ClientSalt.salt).where(ClientSalt.day == day))
 
 
-def forget(today, screening):
-    """Delete the salts whose day is more than salt_keep_days before `today`, and every intake counter of
-    an earlier clock hour (their keys came from salts); returns how many salts were deleted."""
+def forget(today, screening, counters=True):
+    """Delete the salts whose day is more than salt_keep_days before `today`, and (with `counters`) every
+    intake counter of an earlier clock hour, whose keys came from salts; returns how many salts went."""
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(sa.text("PRAGMA secure_delete = ON"))  # overwrite, not just unlink, the rows
     gone = db.session.execute(sa.delete(ClientSalt).where(
         ClientSalt.day < today - timedelta(days=keep_days(screening)))).rowcount
-    hour = utcnow().replace(minute=0, second=0, microsecond=0)
-    db.session.execute(sa.delete(IntakeCounter).where(IntakeCounter.hour < hour))
+    if counters:
+        hour = utcnow().replace(minute=0, second=0, microsecond=0)
+        db.session.execute(sa.delete(IntakeCounter).where(IntakeCounter.hour < hour))
     return gone
 
 
