@@ -94,13 +94,8 @@ class NoticeItemForm(Form):
     basis = StringField("依据", validators=[Optional(), Length(max=300)])
 
 
-class RecordForm(CaseFieldsForm):
-    """首问登记: a case taken by phone or in person, recorded by the officer who received it."""
-
-    channel = RadioField("渠道", default="phone", choices=[
-        SelectChoice(str(c), CASE_CHANNEL_LABELS[c]) for c in (CaseChannel.phone, CaseChannel.walk_in)])
-    answer_given = TextAreaField("已告知来电来访人的内容", validators=[Optional(), Length(max=2000)])
-    notice_items = FieldList(FormField(NoticeItemForm), min_entries=3, max_entries=10)
+class NoticeItemsMixin:
+    """A 一次性告知's lines: each material needs its basis."""
 
     def validate_notice_items(self, field):
         for entry in field.entries:
@@ -110,6 +105,15 @@ class RecordForm(CaseFieldsForm):
 
     def notice_pairs(self):
         return [(e.material.data, e.basis.data) for e in self.notice_items.entries if (e.material.data or "").strip()]
+
+
+class RecordForm(NoticeItemsMixin, CaseFieldsForm):
+    """首问登记: a case taken by phone or in person, recorded by the officer who received it."""
+
+    channel = RadioField("渠道", default="phone", choices=[
+        SelectChoice(str(c), CASE_CHANNEL_LABELS[c]) for c in (CaseChannel.phone, CaseChannel.walk_in)])
+    answer_given = TextAreaField("已告知来电来访人的内容", validators=[Optional(), Length(max=2000)])
+    notice_items = FieldList(FormField(NoticeItemForm), min_entries=3, max_entries=10)
 
 
 class LookupForm(CheckedForm):
@@ -168,6 +172,13 @@ class ExtensionForm(ActionForm):
 
 class UnitReplyForm(ActionForm):
     text = _text("单位答复意见", "请填写单位答复意见")
+
+
+class NoticeForm(NoticeItemsMixin, ActionForm):
+    """一次性告知 on a case being handled: the missing materials, each with its basis (市民可见)."""
+
+    notice_items = FieldList(FormField(NoticeItemForm), label="所缺材料及依据（市民可见，一次告全）",
+                             min_entries=3, max_entries=10)
 
 
 class ReplyForm(ActionForm):

@@ -60,6 +60,7 @@ def _paragraphs(case, kind, cases_rules):
 
 def _dated(case, kind):
     days = {"acceptance": _event_day(case, "accept"), "decline": _event_day(case, "decline"),
+            "notice": _event_day(case, "one_time_notice"),  # told later; at intake: the day received
             "reply": local_date(case.replied_at) if case.replied_at else None}
     return days.get(kind) or case.received_on
 

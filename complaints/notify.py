@@ -63,6 +63,11 @@ def _case_facts(case):
             "reply_due": chinese_date(case.reply_due_on)}
 
 
+def notice_items_text(items):
+    """The materials of a 一次性告知 as one line of a text message."""
+    return "；".join(f"{i}. {item.material}（依据：{item.basis}）" for i, item in enumerate(items, 1))
+
+
 def to_citizen(case, topic, now=None, **facts):
     """Queue a notice to the citizen, written at `now`; anonymous citizens (no phone) get nothing."""
     if not case.citizen_phone:

@@ -88,8 +88,7 @@ def create_case(*, kind, unit, description, window=None, name=None, phone=None, 
     else:
         notify.to_citizen(case, "received", now=now)
     if case.notice_items:
-        items = ";".join(f"{i}. {n.material}（依据：{n.basis}）" for i, n in enumerate(case.notice_items, 1))
-        notify.to_citizen(case, "one_time_notice", items=items, now=now)
+        notify.to_citizen(case, "one_time_notice", items=notify.notice_items_text(case.notice_items), now=now)
     db.session.flush()
     return case, code
 
@@ -219,6 +218,9 @@ def _act(case, action, actor, note="", version=None, now=None, label=None, chang
     from_status, case.status = case.status, to_status
     events.record(case, action, from_status, to_status, actor=actor, note=note, now=_now(now), label=label)
     return to_status
+
+
+act = _act  # for the case operations kept in modules of their own (one_time_notice.py)
 
 
 def _required(text, message):

@@ -14,11 +14,12 @@ from app.kernel.extensions import db
 from app.kernel.scheme import current_scheme
 from app.registry import operations as registry
 from app.registry.models import Role
-from complaints import attachments, letters, operations as ops, queue as cases_queue, workflow
+from complaints import attachments, letters, one_time_notice, operations as ops, queue as cases_queue, workflow
 from app.kernel.clock import local_text
 from complaints.deductions import unit_is_late
 from complaints.forms import (AcceptForm, AssignForm, CloseForm, DeclineForm, ExtensionDecisionForm, ExtensionForm,
-                              QueueForm, RecordForm, ReleaseForm, ReplyForm, TransferForm, UnitReplyForm, active_unit)
+                              NoticeForm, QueueForm, RecordForm, ReleaseForm, ReplyForm, TransferForm, UnitReplyForm,
+                              active_unit)
 from complaints.holidays import unknown_years, work_calendar
 from complaints.models import CaseKind, CASE_CHANNEL_LABELS, RATING_LABELS
 from app.kernel.privacy import mask_name, mask_phone
@@ -49,6 +50,7 @@ ACTIONS = {
     "decide_extension": (ExtensionDecisionForm, ("admin",),
                          lambda c, f, u, v: ops.decide_extension(c, u, f.decision.data == "approve", f.note.data, v)),
     "unit_reply": (UnitReplyForm, ("liaison",), lambda c, f, u, v: ops.unit_reply(c, u, f.text.data, v)),
+    "notice": (NoticeForm, CASE_ROLES, lambda c, f, u, v: one_time_notice.issue(c, u, f.notice_pairs(), v)),
     "reply": (ReplyForm, OFFICE, lambda c, f, u, v: ops.reply(c, u, f.text.data, v)),
     "close": (CloseForm, OFFICE, lambda c, f, u, v: ops.rate(c, f.rating.data, u, f.note.data, v)),
     "release": (ReleaseForm, OFFICE, lambda c, f, u, v: ops.release_identity(c, u, f.reason.data, v)),
@@ -56,7 +58,7 @@ ACTIONS = {
 
 # Which workflow action each page action performs (for the transition-table check).
 _WORKFLOW_ACTION = {"extension": "request_extension", "decide_extension": "approve_extension",
-                    "release": "release_identity", "close": "close"}
+                    "release": "release_identity", "close": "close", "notice": "one_time_notice"}
 
 
 def available_actions(case, user):
@@ -78,6 +80,8 @@ def available_actions(case, user):
         skip.add("release")
     if user.role == Role.liaison and case.assigned_unit_id != user.unit_id:
         skip.add("unit_reply")
+    if one_time_notice.refusal(case, user):
+        skip.add("notice")
     return [name for name in names if name not in skip]
 
 
@@ -100,6 +104,7 @@ ACTION_TITLES = {
     "accept": "受理", "decline": "不予受理", "assign": "交办给承办单位", "transfer": "转办给其他单位",
     "extension": "申请延期（仅一次）", "decide_extension": "审批延期申请", "unit_reply": "填写单位答复意见",
     "reply": "答复市民", "close": "记录回访评价并办结", "release": "向承办单位提供投诉人身份",
+    "notice": "一次性告知所缺材料",
 }
 
 

@@ -55,6 +55,7 @@ EVENTS = {
     "refuse_extension": _HANDLING,
     "unit_reply": (S.assigned, S.reopened),
     "release_identity": OPEN_STATUSES,
+    "one_time_notice": (S.received, *_HANDLING),  # what is missing, told once, before the reply
     "overdue": (S.assigned, S.reopened),  # only a unit's reply step is charged (see deductions.py)
     "recompute": OPEN_STATUSES,
 }
@@ -73,6 +74,7 @@ ACTION_LABELS = {
     "refuse_extension": "不批准延期",
     "unit_reply": "单位答复意见",
     "release_identity": "向承办单位提供投诉人身份",
+    "one_time_notice": "一次性告知",
     "overdue": "超期",
     "recompute": "重新计算期限",
 }

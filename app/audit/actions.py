@@ -30,6 +30,7 @@ ACTIONS = {
     "invitation.letters": "印制邀请函（重新生成邀请码）",
     "case.identity_view": "查看投诉人身份",
     "case.identity_release": "向承办单位提供投诉人身份",
+    "case.one_time_notice": "办理中一次性告知",
     "adjustment.add": "记入加减分",
     "adjustment.revoke": "撤销加减分",
     "adjustment.sync": "同步超期扣分",

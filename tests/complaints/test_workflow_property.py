@@ -36,6 +36,7 @@ EXPECTED_FACTS = {
     "transfer": AT_UNIT, "unit_reply": AT_UNIT, "overdue": AT_UNIT,
     "request_extension": IN_HAND, "approve_extension": IN_HAND, "refuse_extension": IN_HAND,
     "release_identity": OPEN, "recompute": OPEN,
+    "one_time_notice": ("received", *IN_HAND),  # told while the case is handled, never after the reply
 }
 ALL_STATUSES = (None, "received", "accepted", "declined", "assigned", "replied", "reopened", "closed")
 
