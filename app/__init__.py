@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import UnicodeConverter
 
-from app.kernel import config, db, shared
+from app.kernel import config, db, sessions
 
 
 def create_app(test_config=None):
@@ -27,8 +27,8 @@ def create_app(test_config=None):
         # Behind a reverse proxy the client address (used for rate limits) is in X-Forwarded-For.
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    sessions.init_app(app)  # first: its hook reads the session before CSRF checks and sign-in look at it
     db.init_app(app)
-    app.session_interface = shared.SharedPageSessions()
     app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     from app import composition  # late: the domains import the kernel, which runs this package first
 

@@ -66,6 +66,7 @@ def app(tmp_path_factory):
         def _forget_request_state():
             g.pop("_login_user", None)
             g.pop("scheme", None)
+            g.pop("csrf_token", None)  # Flask-WTF's token of the last request's session
 
         yield app
         with app.app_context():

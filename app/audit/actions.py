@@ -14,6 +14,7 @@ ACTIONS = {
     "user.disable": "停用账号",
     "user.enable": "启用账号",
     "user.reset_password": "重置账号密码",
+    "user.sign_out": "结束账号全部登录",
     "unit.create": "新增被考核单位",
     "unit.edit": "修改被考核单位",
     "unit.import": "导入单位名单",

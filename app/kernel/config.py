@@ -1,7 +1,6 @@
 """Configuration: built-in defaults, then instance/config.py, then XN_* environment variables."""
 import os
 import secrets
-from datetime import timedelta
 
 DEFAULTS = {
     "SCHEME": "default",
@@ -9,7 +8,15 @@ DEFAULTS = {
     "WTF_I18N_ENABLED": False,  # see app/extensions.py: WTForms' own Chinese messages
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    # Server-side sessions (app/kernel/sessions.py): the cookie holds a random id only. A session ends
+    # after this many minutes without a request, and this many hours after sign-in whatever happens.
+    "SESSION_IDLE_MINUTES": 60,
+    "SESSION_MAX_HOURS": 8,
+    # Sessions live in the database unless a Redis URL is given (XN_SESSION_REDIS_URL, else XN_REDIS_URL);
+    # keys there start with the prefix.
+    "SESSION_REDIS_URL": None,
+    "REDIS_URL": None,
+    "SESSION_REDIS_PREFIX": "xn:session:",
     "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     # Forwarded-for headers are trusted only behind a known proxy (count of hops).

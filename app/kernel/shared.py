@@ -2,11 +2,10 @@
 
 Such a page must not read the session: reading it makes Flask answer `Vary: Cookie` (and may refresh the
 cookie), which defeats any cache. A view marked @shared_page is skipped by hooks that would look at the
-signed-in user, rendered without the context processors (render_shared), and its session is not
-saved (SharedPageSessions): Flask-Login touches the session after every request.
+signed-in user, rendered without the context processors (render_shared), and its session is neither
+read nor saved (app/kernel/sessions.py): Flask-Login touches the session after every request.
 """
 from flask import current_app, request
-from flask.sessions import SecureCookieSessionInterface
 
 
 def shared_page(view):
@@ -26,12 +25,3 @@ def render_shared(name, **context):
     header and flashed messages."""
     return current_app.jinja_env.get_template(name).render(public_page=True, **context)
 
-
-class SharedPageSessions(SecureCookieSessionInterface):
-    """The usual signed-cookie sessions, except that a shared page neither refreshes the cookie nor
-    answers `Vary: Cookie`: it read nothing from it."""
-
-    def save_session(self, app, session, response):
-        if is_shared_page():
-            return
-        super().save_session(app, session, response)

@@ -8,6 +8,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.audit import operations as audit
+from app.kernel import sessions
 from app.kernel.extensions import db, login_manager
 from app.kernel.forms import CheckedForm
 from app.kernel.refusals import Refusal
@@ -20,7 +21,9 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 @login_manager.user_loader
 def _load_user(user_id):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The signed-in account; a deactivated one is signed in no more (its sessions are ended too)."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
 
 
 @bp.before_app_request
@@ -71,6 +74,7 @@ def login():
             audit.record("auth.login_failed", user, actor=user, keep_if_refused=True)
             flash("用户名或密码不正确。", "error")
             return render_template("registry/login.html", form=form), 401
+        sessions.renew()  # an id seen before sign-in (a planted cookie) is not the signed-in one
         login_user(user)
         audit.record("auth.login", user, actor=user)
         if user.must_change_password:
@@ -99,6 +103,7 @@ def logout():
     if current_user.is_authenticated:
         audit.record("auth.logout", current_user)
     logout_user()
+    sessions.end()
     return redirect(url_for("core.index"))
 
 
@@ -112,6 +117,7 @@ def change_password():
         except Refusal as refusal:
             form.current.errors.append(refusal.message)
             return render_template("registry/password.html", form=form), 400
+        sessions.renew()  # the id this page was shown under is retired too
         flash("密码已修改。", "success")
         return redirect(url_for("core.dashboard"))
     return render_template("registry/password.html", form=form), 400 if form.errors else 200

@@ -11,6 +11,7 @@ import secrets
 import sqlalchemy as sa
 
 from app.audit import operations as audit
+from app.kernel import sessions
 from app.kernel.db import upsert
 from app.kernel.extensions import db
 from app.kernel.refusals import Refusal
@@ -260,6 +261,8 @@ def change_password(user, current, new):
     user.must_change_password = False
     db.session.flush()
     audit.record("auth.password_change", user, actor=user)
+    # Whoever else holds a session of this account (a stolen cookie, a forgotten PC) is signed out.
+    sessions.end_user_sessions(user.id, keep_current=True)
 
 
 def reset_password(user, actor=None):
@@ -274,11 +277,13 @@ def _one_time_password(user):
     user.set_password(password)
     user.must_change_password = True
     db.session.flush()
+    sessions.end_user_sessions(user.id)  # whoever knew the old password is signed out too
     return password
 
 
 def set_active(user, active, actor):
-    """Enable or disable an account; nobody disables the account they are using."""
+    """Enable or disable an account; nobody disables the account they are using. A disabled account's
+    sessions end at once, on every node."""
     if actor is not None and user.id == actor.id and not active:
         raise Refusal("不能停用自己正在使用的账号。", 409)
     if user.active != active:
@@ -286,3 +291,11 @@ def set_active(user, active, actor):
         db.session.flush()
         audit.record("user.enable" if active else "user.disable", user, actor=actor,
                      details={"username": user.username})
+    if not active:
+        sessions.end_user_sessions(user.id)
+
+
+def sign_out_everywhere(user, actor):
+    """End every session of an account (a lost phone, a shared PC): it must sign in again."""
+    sessions.end_user_sessions(user.id)
+    audit.record("user.sign_out", user, actor=actor, details={"username": user.username})

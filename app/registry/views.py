@@ -180,6 +180,15 @@ def user_active(user_id):
     return redirect(url_for("admin.users"))
 
 
+@bp.route("/users/<int:user_id>/sign-out", methods=["POST"])
+@role_required("admin")
+def user_sign_out(user_id):
+    user = db.get_or_404(User, user_id)
+    operations.sign_out_everywhere(user, current_user)
+    flash(f"账号 {user.username} 在所有设备上的登录已结束，须重新登录。", "success")
+    return redirect(url_for("admin.users"))
+
+
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @role_required("admin")
 def user_reset_password(user_id):

@@ -102,6 +102,9 @@ def start_gunicorn(tmp_path):
                "XN_GUNICORN_BIND": f"127.0.0.1:{port}", "XN_GUNICORN_WORKERS": "1",
                "XN_GUNICORN_ACCESSLOG": str(access), "XN_GUNICORN_ERRORLOG": str(errors), **extra_env}
         env.pop("DATABASE_URL", None)
+        # The schema as a deployment has it (sessions live in the database): migrations only, no units.
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         servers.append(subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", CONFIG, "--no-control-socket"],
                                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         deadline = time.monotonic() + 30
