@@ -6,6 +6,7 @@ from app.audit import cli as audit_cli, views as audit_views
 from app.documents import blueprints as document_blueprints
 from app.kernel import headers
 from app.kernel.clock import chinese_date, local_today
+from app.kernel.forms import error_attrs
 from app.kernel.text import chinese_numeral
 from app.kernel.links import public_base_missing
 from app.registry import api as registry_api, auth, cli as registry_cli, views as registry_views
@@ -31,6 +32,7 @@ def wire(app):
     headers.init_app(app, staff_paths=STAFF_PATHS)
     app.context_processor(lambda: {"public_base_missing": public_base_missing()})
     app.context_processor(_holiday_notice_missing)
+    app.add_template_global(error_attrs)
     app.add_template_filter(chinese_date, "cn_date")
     app.add_template_filter(chinese_numeral, "cn_numeral")
     cli.init_app(app)

@@ -38,6 +38,14 @@ def _texts(field):
         yield field.data
 
 
+def error_attrs(field):
+    """The attributes that tie a field to its error list, which templates render with the id
+    `<field id>-error`: a screen reader then reads the message with the field. Empty without errors."""
+    if not field.errors:
+        return {}
+    return {"aria-invalid": "true", "aria-describedby": f"{field.id}-error"}
+
+
 def mobile_phone(_form, field):
     """Validator: an optional field that, when filled, holds a mainland mobile number."""
     if field.data and field.data.strip() and normalise_phone(field.data) is None:

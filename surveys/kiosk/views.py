@@ -111,12 +111,12 @@ def _render(form, status=200, **context):
     if not form.ticket.data:
         form.ticket.data = new_ticket()
     return render_template("kiosk/questionnaire.html", form=form, comment_max=_comment_max(),
-                           idle_s=_settings()["idle_reset_s"], **context), status
+                           idle_s=_settings()["idle_reset_s"], warn_s=_settings()["idle_warning_s"], **context), status
 
 
 @bp.route("/thanks")
 def thanks():
-    """Thanks, then back to an empty questionnaire by itself (a refresh: no script needed)."""
+    """Thanks, then back to an empty questionnaire by itself."""
     return render_template("kiosk/thanks.html", reset_s=_settings()["reset_after_submit_s"])
 
 

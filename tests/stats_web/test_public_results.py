@@ -87,7 +87,8 @@ def test_nothing_personal_nor_internal_reaches_the_page(client, published, bad_r
     page = client.get(f"/public/results/{YEAR}").text
     for private in (COMMENT, bad_response.public_id, "13700001111", "/stats/", "测评得分区间", "加分", "标记", "草稿"):
         assert private not in page
-    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/js/site.js" defer>']  # no inline script
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/js/text-size.js">',  # no inline script
+                                                  '<script src="/static/js/site.js" defer>']
     assert not re.search(r"\son\w+=", page) and "<style" not in page
 
 

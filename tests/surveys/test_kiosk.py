@@ -100,7 +100,7 @@ def test_a_code_enrols_the_pad_which_then_shows_its_window(client, window):
     html = page.data.decode()
     assert page.status_code == 200 and window.name in html and window.unit.name in html
     assert "contact_phone" not in html and 'type="tel"' not in html, "a pad asks for no phone number"
-    assert "/cases/new" not in html and f'data-idle-reset="90"' in html
+    assert "/cases/new" not in html and 'data-reset-after="90" data-warn-before="20"' in html
     assert db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.action == "pad.enrol")).all()
 
 
@@ -142,7 +142,8 @@ def test_a_submission_is_a_pad_response_without_client_hash(client, window):
     assert (stored.channel, stored.group, stored.window_id, stored.client_hash) == ("pad", "nonfixed", window.id, None)
     thanks = client.get("/kiosk/thanks")
     html = thanks.data.decode()
-    assert '<meta http-equiv="refresh" content="5;url=/kiosk/">' in html and "/cases/new" not in html
+    assert 'data-reset-after="5" data-reset-url="/kiosk/"' in html and "/cases/new" not in html
+    assert '<noscript><meta http-equiv="refresh" content="5;url=/kiosk/"></noscript>' in html
     assert thanks.headers["Cache-Control"] == "no-store"
 
 
@@ -205,11 +206,11 @@ def test_a_pad_is_one_device_with_its_own_limit_beyond_its_address(app, client, 
 
 
 def test_the_pad_limit_and_timings_come_from_the_scheme(app, client, window, tmp_path, restore_scheme):
-    _scheme(app, tmp_path, pad_rate_limit=1, idle_reset_s=7, reset_after_submit_s=2)
+    _scheme(app, tmp_path, pad_rate_limit=1, idle_reset_s=7, idle_warning_s=3, reset_after_submit_s=2)
     _enrol(client, _code(window))
-    assert 'data-idle-reset="7"' in client.get("/kiosk/").data.decode()
+    assert 'data-reset-after="7" data-warn-before="3"' in client.get("/kiosk/").data.decode()
     assert _submit(client).status_code == 302 and _submit(client).status_code == 429
-    assert 'content="2;url=/kiosk/"' in client.get("/kiosk/thanks").data.decode()
+    assert 'data-reset-after="2"' in client.get("/kiosk/thanks").data.decode()
 
 
 @pytest.mark.isolated

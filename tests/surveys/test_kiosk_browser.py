@@ -1,5 +1,6 @@
 """A hall pad in a tablet-sized browser: enrolled with its code, it takes one citizen's rating, returns to
-an empty questionnaire a few seconds after the thank-you page, and clears answers left alone."""
+an empty questionnaire a few seconds after the thank-you page, and clears answers left alone after a
+warning that a touch dismisses."""
 import re
 import time
 
@@ -32,10 +33,10 @@ def _until(condition, seconds):
         time.sleep(0.1)
 
 
-def _short_timings(app, tmp_path, reset_after_submit_s, idle_reset_s):
+def _short_timings(app, tmp_path, **seconds):
     text = read_scheme_file("default").text
-    text = re.sub(r"^reset_after_submit_s = \d+", f"reset_after_submit_s = {reset_after_submit_s}", text, flags=re.M)
-    text = re.sub(r"^idle_reset_s = \d+", f"idle_reset_s = {idle_reset_s}", text, flags=re.M)
+    for name, value in seconds.items():
+        text = re.sub(rf"^{name} = \d+", f"{name} = {value}", text, flags=re.M)
     path = tmp_path / "pad-timings.toml"
     path.write_text(text, encoding="utf-8")
     app.config["SCHEME"] = str(path)
@@ -43,7 +44,7 @@ def _short_timings(app, tmp_path, reset_after_submit_s, idle_reset_s):
 
 def test_pad_takes_a_rating_then_resets_after_submission_and_after_idle(isolated_app, live_server, tablet_page,
                                                                        tmp_path):
-    _short_timings(isolated_app, tmp_path, reset_after_submit_s=1, idle_reset_s=3)
+    _short_timings(isolated_app, tmp_path, reset_after_submit_s=1, idle_reset_s=4, idle_warning_s=2)
     with isolated_app.app_context():
         make = Factory(db.session)
         make.campaign()
@@ -75,9 +76,14 @@ def test_pad_takes_a_rating_then_resets_after_submission_and_after_idle(isolated
 
     page.locator("fieldset.item").first.get_by_text("不满意", exact=True).click()
     assert page.evaluate(CHECKED) == 1
+    warning = page.locator("#idle-warning")
+    assert warning.is_hidden()
+    warning.wait_for(state="visible", timeout=10_000)  # two seconds before the reset
+    page.locator("h1").click()  # a touch: the citizen is still there
+    assert warning.is_hidden() and page.evaluate(CHECKED) == 1
     touched = time.monotonic()
     _until(lambda: page.evaluate(CHECKED) == 0, seconds=15)
-    assert time.monotonic() - touched >= 2.5, "cleared only after the idle time"
+    assert time.monotonic() - touched >= 3.5, "cleared only after the whole idle time since the last touch"
     assert page.url.endswith("/kiosk/")
 
     with isolated_app.app_context():

@@ -1,5 +1,6 @@
-// A hall pad (templates/kiosk/): full screen at the first touch, and a questionnaire left alone for the
-// scheme's idle time is opened afresh, so the next citizen never sees the last one's answers.
+// A hall pad (templates/kiosk/): full screen at the first touch, and a page left alone goes back to an
+// empty questionnaire (data-reset-after seconds), so the next citizen never sees the last one's answers.
+// A warning shows data-warn-before seconds ahead; any touch dismisses it and starts the wait again.
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -9,12 +10,18 @@
       if (!document.fullscreenElement) { root.requestFullscreen().catch(function () {}); }
     }, { once: true });
   }
-  var form = document.querySelector("form[data-idle-reset]");
-  if (!form) { return; }
-  var seconds = parseInt(form.dataset.idleReset, 10), timer = null;
+  var holder = document.querySelector("[data-reset-after]");
+  if (!holder) { return; }
+  var seconds = parseInt(holder.dataset.resetAfter, 10), warn = parseInt(holder.dataset.warnBefore || "0", 10);
+  var banner = document.getElementById("idle-warning"), timers = [];
   function arm() {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(function () { window.location.replace(form.dataset.resetUrl); }, seconds * 1000);
+    timers.forEach(window.clearTimeout);
+    timers = [];
+    if (banner) { banner.hidden = true; }
+    if (banner && warn > 0 && warn < seconds) {
+      timers.push(window.setTimeout(function () { banner.hidden = false; }, (seconds - warn) * 1000));
+    }
+    timers.push(window.setTimeout(function () { window.location.replace(holder.dataset.resetUrl); }, seconds * 1000));
   }
   ["pointerdown", "keydown", "input", "change", "scroll", "touchmove"].forEach(function (name) {
     document.addEventListener(name, arm, { capture: true, passive: true });

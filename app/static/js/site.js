@@ -7,6 +7,17 @@
       if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
     });
   });
+  // The header's 大字 switch (templates/_text_size.html): large text on every page, remembered here.
+  var textSize = document.getElementById("text-size"), root = document.documentElement;
+  if (textSize) {
+    textSize.hidden = false;
+    textSize.setAttribute("aria-pressed", String(root.classList.contains("large-text")));
+    textSize.addEventListener("click", function () {
+      var large = root.classList.toggle("large-text");
+      textSize.setAttribute("aria-pressed", String(large));
+      try { window.localStorage.setItem("xn-text-size", large ? "large" : "standard"); } catch (ignored) { /* not kept */ }
+    });
+  }
   // <button data-print>: the browser's print dialogue.
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
