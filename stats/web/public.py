@@ -22,11 +22,11 @@ def published_run(year):
                              .order_by(ScoreRun.sequence.desc()))
 
 
-def _public_row(row, followup):
+def _public_row(results, row, followup):
     survey = row["survey"]
     follow = followup.get(row["unit_code"], {})
     valid = None if not survey else (survey.get("n_fixed") or 0) + (survey.get("n_nonfixed") or 0)
-    return {"rank": row["rank"], "name": row["name"], "index": survey.get("index"), "valid": valid,
+    return {"rank": row["rank"], "unranked": report.unranked_reason(results, row), "name": row["name"], "index": survey.get("index"), "valid": valid,
             "bad": follow.get("bad"), "callback_rate": follow.get("callback_rate"),
             "rectification_rate": follow.get("rectification_rate"),
             "callbacks": follow.get("callbacks"), "to_rectify": follow.get("to_rectify")}
@@ -37,7 +37,7 @@ def public_tables(run):
     followup = run.results.get("followup", {})  # runs made before follow-up was counted have none
     tables = []
     for table in report.category_tables(run.results):
-        rows = [_public_row(row, followup) for row in table["rows"]]
+        rows = [_public_row(run.results, row, followup) for row in table["rows"]]
         tables.append({"code": table["code"], "name": table["name"], "rows": rows, "chart": index_chart(table["name"], rows)})
     return tables
 

@@ -153,3 +153,12 @@ def test_the_staff_run_and_unit_pages_show_the_rates_beside_the_scores(client, p
     assert "75%<br>50%" in row and "已回访 3 / 差评回访件 4" in row
     unit_page = client.get(f"/stats/runs/{published.id}/units/A01").text
     assert 'id="followup"' in unit_page and "已整改 1 / 经核实需整改 2" in unit_page
+
+
+def test_an_unranked_unit_says_why(client, published):
+    page = client.get(f"/public/results/{YEAR}").text
+    reasons = re.findall(r"不参与排名（([^）]+)）", page)
+    unranked = [row for row in published.results["units"] if row.get("rank") is None]
+    minimum = published.results["min_ranked"]
+    assert unranked and len(reasons) == len(unranked)
+    assert set(reasons) <= {"无有效答卷", f"有效样本不足{minimum}份"}
