@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import UnicodeConverter
 
-from app.kernel import config, db, sessions
+from app.kernel import config, db, ratelimit, sessions
 
 
 def create_app(test_config=None):
@@ -29,6 +29,7 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     sessions.init_app(app)  # first: its hook reads the session before CSRF checks and sign-in look at it
     db.init_app(app)
+    ratelimit.init_app(app)
     app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     from app import composition  # late: the domains import the kernel, which runs this package first
 

@@ -6,12 +6,13 @@ session cookie, so it never appears in a URL, a log line or a Referer header.
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 
+from app.kernel import ratelimit
 from app.kernel.extensions import csrf, db
 from app.kernel.links import public_url
 from app.registry.models import Unit, Window
 from app.kernel.pdf import render_pdf
 from app.kernel.scheme import current_scheme
-from complaints import attachments, letters, operations as ops, ratelimit
+from complaints import attachments, letters, operations as ops
 from complaints.deadlines import end_of_day
 from complaints.forms import IntakeForm, LookupForm, RateForm
 from complaints.models import RATING_LABELS
@@ -20,7 +21,6 @@ from app.kernel.text import text_problem
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 GRANTS_KEPT = 10
-INTAKE_LIMIT = 10  # cases per client address in 10 minutes
 CSRF_EXPIRED = "页面停留时间过长，安全校验已过期。您填写的内容已保留，请重新选择附件后再次提交。"
 
 
@@ -50,8 +50,10 @@ def new():
     if not form.validate():
         notice = CSRF_EXPIRED if "csrf_token" in form.errors else None
         return _render_intake(form, 400, notice)
-    if not ratelimit.allow("intake", request.remote_addr, limit=INTAKE_LIMIT, seconds=600):
-        return _render_intake(form, 429, "提交太频繁，请稍后再试。")
+    try:  # only complete forms count: a citizen correcting a mistake is not flooding
+        ratelimit.hit("case_intake", message="提交太频繁，请稍后再试。您填写的内容已保留。")
+    except ratelimit.TooFrequent as refusal:
+        return _render_intake(form, refusal.status, refusal.message)
     try:
         uploads = attachments.check_uploads(request.files.getlist(form.attachments.name))
         case, code = ops.create_case(channel="web", **form.case_fields())
@@ -102,8 +104,10 @@ def lookup():
         return render_template("complaints/lookup.html", form=form)
     if not form.validate():
         return render_template("complaints/lookup.html", form=form), 400
-    if not ratelimit.allow("lookup", request.remote_addr, limit=20, seconds=600):
-        return render_template("complaints/lookup.html", form=form, notice="查询太频繁，请稍后再试。"), 429
+    try:
+        ratelimit.hit("case_lookup", message="查询太频繁，请稍后再试。")
+    except ratelimit.TooFrequent as refusal:
+        return render_template("complaints/lookup.html", form=form, notice=refusal.message), refusal.status
     try:
         case = ops.find_case(form.number.data, form.code.data)
     except ops.CaseError as error:

@@ -1,6 +1,7 @@
 """Citizen-facing survey pages: /s/<window> (non-fixed) and /i/<token> (fixed)."""
 from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
 
+from app.kernel import ratelimit
 from app.kernel.clock import local_today as _today
 from app.kernel.extensions import csrf
 from app.kernel.scheme import bad_level_text, current_scheme
@@ -11,6 +12,8 @@ from surveys.forms import build_questionnaire_form, callback_phone_field
 from surveys.models import Group
 
 bp = Blueprint("surveys", __name__)
+
+FLOOD = "您所在的网络提交的评价过多，请稍后再试。您的选择已保留。"
 
 def _stale_ticket(form, context):
     """A page without a valid ticket: shown again with a fresh one, the answers kept, nothing stored."""
@@ -69,6 +72,8 @@ def window_survey(window_code):
     ticket_hash, duration_s = ticket
     if (earlier := ops.answered(ticket_hash)) is not None:
         return _thanks_again(earlier)
+    if (flood := _flood()) is not None:
+        return _render_form(form, flood.status, notice=flood.message, **context)
     limits = current_scheme()["intake"]
     try:
         ops.submit_walk_in(
@@ -90,6 +95,10 @@ def window_survey(window_code):
 @bp.route("/i/<token>")
 def open_invitation(token):
     """Move the token into the session and drop it from the URL, so it leaks nowhere."""
+    try:  # a script guessing invitation codes meets the limit long before it finds one
+        ratelimit.hit("invitation")
+    except ratelimit.TooFrequent as refusal:
+        return _refusal(refusal)
     session["invitation"] = token[:100]
     response = redirect(url_for("surveys.invited_survey"))
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -123,6 +132,8 @@ def invited_survey():
     if ticket is None:
         return _stale_ticket(form, context)
     ticket_hash, duration_s = ticket
+    if (flood := _flood()) is not None:
+        return _render_form(form, flood.status, notice=flood.message, **context)
     try:
         ops.submit_invited_response(invitation, form.levels(), form.comment.data or "", duration_s,
                                     ticket_hash=ticket_hash)
@@ -138,6 +149,15 @@ def invited_survey():
     ops.request_callback(unit.id, questionnaire, form.levels(), form.contact_phone.data,
                          current_scheme()["survey"]["bad_levels"])
     return redirect(url_for("surveys.thanks", unit=unit.code))
+
+
+def _flood():
+    """The refusal when this address has posted too many questionnaires (all windows together), else None."""
+    try:
+        ratelimit.hit("survey_intake", message=FLOOD)
+    except ratelimit.TooFrequent as refusal:
+        return refusal
+    return None
 
 
 @bp.route("/thanks")

@@ -17,6 +17,7 @@ from flask.ctx import _cv_app
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
+from app.kernel import ratelimit
 from app.kernel.config import normalise_database_url
 from app.kernel.extensions import db
 from tests import factories
@@ -75,6 +76,13 @@ def app(tmp_path_factory):
 
 def _app_ctx_id():
     return id(_cv_app.get(None))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(app):
+    """Each test starts with no request counted by the shared limiter (in memory in tests)."""
+    ratelimit.limiter(app).storage.reset()
+    yield
 
 
 @pytest.fixture(autouse=True)

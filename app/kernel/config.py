@@ -17,6 +17,11 @@ DEFAULTS = {
     "SESSION_REDIS_URL": None,
     "REDIS_URL": None,
     "SESSION_REDIS_PREFIX": "xn:session:",
+    # The shared rate limiter (app/kernel/ratelimit.py) counts in this process's memory unless given a
+    # storage URI (XN_RATELIMIT_STORAGE_URI=redis://host:6379/0; else XN_REDIS_URL); keys start with the
+    # prefix. The limits themselves are the scheme's [limits].
+    "RATELIMIT_STORAGE_URI": None,
+    "RATELIMIT_KEY_PREFIX": "xn-limits",
     "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     # Forwarded-for headers are trusted only behind a known proxy (count of hops).

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from app.kernel.refusals import Refusal
 
 SCHEMES_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemes")
-SECTIONS = ("categories", "survey", "screening", "intake", "adjustments", "cases")
+SECTIONS = ("categories", "survey", "screening", "intake", "limits", "adjustments", "cases")
 
 
 class SchemeError(Refusal):

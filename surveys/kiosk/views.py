@@ -3,6 +3,7 @@ and again, each citizen's answers cleared after submission or when left alone. N
 phone field, no complaint form on the shared pad (the thank-you page points to the window's QR code)."""
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 
+from app.kernel import ratelimit
 from app.kernel.clock import local_today
 from app.kernel.extensions import csrf
 from app.kernel.scheme import current_scheme
@@ -37,8 +38,11 @@ def enrol():
         return render_template("kiosk/enrol.html", form=form)
     if not form.validate():
         return render_template("kiosk/enrol.html", form=form), 400
-    try:
+    try:  # enrolment codes are short: guessing them meets the limit first
+        ratelimit.hit("kiosk_enrol", message="启用码尝试次数过多，请稍后再试。")
         _pad, credential = ops.enrol(form.code.data)
+    except ratelimit.TooFrequent as refusal:
+        return render_template("kiosk/enrol.html", form=form, notice=refusal.message), refusal.status
     except ops.PadError as error:
         return render_template("kiosk/enrol.html", form=form, notice=error.message), error.status
     return _keep_credential(redirect(url_for("kiosk.questionnaire")), credential)

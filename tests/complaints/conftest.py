@@ -6,7 +6,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import encode_multipart
 
 from app.kernel.extensions import db
-from complaints import operations as ops, ratelimit
+from complaints import operations as ops
 from tests.conftest import csrf_from
 
 
@@ -15,13 +15,6 @@ def any_csrf(html):
     match = re.search(r'name="[\w-]*csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    ratelimit.reset()
-    yield
-    ratelimit.reset()
 
 
 @pytest.fixture
