@@ -102,6 +102,18 @@ def seen(pad):
     db.session.flush()
 
 
+def waiting_service(pad):
+    """The address of the rating page of a service that the pad's window has just registered and nobody
+    has rated yet, or None. The pad asks every [kiosk] service_poll_s seconds while nobody is using it
+    (/kiosk/next) and opens that page, so the citizen just served rates that very service.
+
+    HOOK for service records (issue 11, part 1, not landed yet): answer the newest unrated service record
+    of `pad.window` registered within a few minutes, by its one-time rating link. Until then a pad
+    shows only its window's questionnaire.
+    """
+    return None
+
+
 def revoke(pad, *, actor):
     """Stop a pad (its credential is refused from now on) or its unused code. Flushes only."""
     if pad.revoked_at is not None:

@@ -115,7 +115,20 @@ def _render(form, status=200, **context):
     if not form.ticket.data:
         form.ticket.data = new_ticket()
     return render_template("kiosk/questionnaire.html", form=form, comment_max=_comment_max(),
-                           idle_s=_settings()["idle_reset_s"], warn_s=_settings()["idle_warning_s"], **context), status
+                           idle_s=_settings()["idle_reset_s"], warn_s=_settings()["idle_warning_s"],
+                           poll_s=_settings()["service_poll_s"], **context), status
+
+
+@bp.route("/next")
+def next_rating():
+    """For the pad's script: a service to rate now ({"rate": address}) or none ({"rate": null})."""
+    try:
+        pad = ops.pad_of(request.cookies.get(PAD_COOKIE))
+    except ops.PadError as error:
+        return {"error": error.message}, error.status
+    if pad is None:
+        return {"error": NOT_A_PAD}, 403
+    return {"rate": ops.waiting_service(pad)}
 
 
 @bp.route("/thanks")

@@ -235,3 +235,19 @@ def test_pads_typing_one_code_at_once_get_one_credential(isolated_app):
         thread.join(timeout=60)
     assert sorted(codes) == [302] + [400] * 5
     assert sum(_pad_credential(c) is not None for c in clients) == 1
+
+
+def test_the_pad_asks_for_a_service_to_rate(client, window, monkeypatch):
+    """The hook for service records: /kiosk/next answers the pad's waiting service (none until they exist),
+    and only to a pad."""
+    _enrol(client, _code(window))
+    answer = client.get("/kiosk/next")
+    assert answer.status_code == 200 and answer.json == {"rate": None}
+    assert answer.headers["Cache-Control"] == "no-store"
+    pads = []
+    monkeypatch.setattr(ops, "waiting_service", lambda pad: pads.append(pad) or "/r/one-service")
+    assert client.get("/kiosk/next").json == {"rate": "/r/one-service"} and pads[0].window_id == window.id
+    page = client.get("/kiosk/").data.decode()
+    assert 'data-poll-url="/kiosk/next"' in page and 'data-poll-after="5"' in page
+    client.delete_cookie(PAD_COOKIE, path="/kiosk/")
+    assert client.get("/kiosk/next").status_code == 403 and len(pads) == 1

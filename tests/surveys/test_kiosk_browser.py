@@ -1,6 +1,6 @@
 """A hall pad in a tablet-sized browser: enrolled with its code, it takes one citizen's rating, returns to
 an empty questionnaire a few seconds after the thank-you page, and clears answers left alone after a
-warning that a touch dismisses."""
+warning that a touch dismisses; left untouched, it opens the rating of a service its window registered."""
 import re
 import time
 
@@ -89,3 +89,31 @@ def test_pad_takes_a_rating_then_resets_after_submission_and_after_idle(isolated
     with isolated_app.app_context():
         stored = db.session.scalars(sa.select(Response)).one()
         assert stored.channel == "pad" and {answer.level for answer in stored.answers} == {4}
+
+
+def _enrolled_pad(app, live_server, page):
+    with app.app_context():
+        make = Factory(db.session)
+        make.campaign()
+        _pad, code = ops.issue_code(make.window(), "一号台面", minutes=30, actor=None)
+        db.session.commit()
+    page.goto(f"{live_server}/kiosk/enrol")
+    page.get_by_label("启用码").fill(code)
+    page.get_by_role("button", name="启用").click()
+    page.wait_for_url(re.compile(r"/kiosk/$"))
+
+
+@pytest.mark.parametrize("touched", [False, True])
+def test_an_untouched_pad_opens_the_service_its_window_registered(isolated_app, live_server, tablet_page, tmp_path,
+                                                                  monkeypatch, touched):
+    """ops.waiting_service is the hook for service records; here it names a page that exists."""
+    _short_timings(isolated_app, tmp_path, service_poll_s=1, idle_reset_s=60)
+    _enrolled_pad(isolated_app, live_server, tablet_page)
+    if touched:
+        tablet_page.locator("fieldset.item").first.get_by_text("满意", exact=True).click()
+    monkeypatch.setattr(ops, "waiting_service", lambda pad: "/kiosk/thanks")
+    if touched:
+        time.sleep(3)
+        assert tablet_page.url.endswith("/kiosk/") and tablet_page.evaluate(CHECKED) == 1, "the citizen keeps the page"
+    else:
+        tablet_page.wait_for_url("**/kiosk/thanks", timeout=10_000)

@@ -23,8 +23,20 @@
     }
     timers.push(window.setTimeout(function () { window.location.replace(holder.dataset.resetUrl); }, seconds * 1000));
   }
+  var touched = false;
   ["pointerdown", "keydown", "input", "change", "scroll", "touchmove"].forEach(function (name) {
-    document.addEventListener(name, arm, { capture: true, passive: true });
+    document.addEventListener(name, function () { touched = true; arm(); }, { capture: true, passive: true });
   });
   arm();
+  // While nobody is using the pad, ask whether its window just registered a service to rate (the page of
+  // that one service then opens); a citizen already answering is never interrupted.
+  if (holder.dataset.pollUrl && window.fetch) {
+    var poll = window.setInterval(function () {
+      if (touched) { window.clearInterval(poll); return; }
+      window.fetch(holder.dataset.pollUrl, { credentials: "same-origin", cache: "no-store" })
+        .then(function (answer) { return answer.ok ? answer.json() : {}; })
+        .then(function (data) { if (data.rate && !touched) { window.location.replace(data.rate); } })
+        .catch(function () {});
+    }, parseInt(holder.dataset.pollAfter, 10) * 1000);
+  }
 })();
