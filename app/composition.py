@@ -2,7 +2,7 @@
 from flask_login import current_user
 
 from app import cli, site
-from app.audit import cli as audit_cli, views as audit_views
+from app.audit import cli as audit_cli, signals as audit_signals, views as audit_views
 from app.documents import blueprints as document_blueprints
 from app.kernel import headers
 from app.kernel.clock import chinese_date, local_today
@@ -11,7 +11,7 @@ from app.kernel.text import chinese_numeral
 from app.kernel.links import public_base_missing
 from app.registry import api as registry_api, auth, cli as registry_cli, views as registry_views
 from app.registry.models import Role
-from complaints import blueprints as case_blueprints, deductions, followup, holidays, operations as case_operations
+from complaints import blueprints as case_blueprints, deductions, followup, holidays, integrity, operations as case_operations
 from stats.web import blueprints as stats_blueprints, live, signals as stats_signals
 from surveys import signals as survey_signals
 from surveys.admin_views import bp as survey_admin_bp
@@ -43,6 +43,7 @@ def wire(app):
     stats_signals.overdue_deductions_wanted.connect(_overdue_deductions, weak=False)
     stats_signals.callback_counts_wanted.connect(_callback_counts, weak=False)
     survey_signals.live_screening_wanted.connect(_live_alarms, weak=False)
+    audit_signals.integrity_checks_wanted.connect(_case_integrity, weak=False)
 
 
 def _holiday_notice_missing():
@@ -67,3 +68,7 @@ def _callback_counts(_sender, year):
 
 def _live_alarms(_sender, campaign_id, now):
     return live.live_alarms(campaign_id, now)
+
+
+def _case_integrity(_sender):
+    return integrity.cases_off_their_timeline()
