@@ -65,6 +65,7 @@ DASHBOARD = [
     ("系统管理", [
         ("admin.units", "被考核单位与服务窗口", ("admin",)),
         ("admin.users", "工作人员账号", ("admin",)),
+        ("admin.api_keys", "接口密钥（单位业务系统调用数据接口）", ("admin",)),
         ("audit.log", "审计日志（登录、账号、数据变更）", ("admin",)),
     ]),
 ]

@@ -48,6 +48,11 @@ ACTIONS = {
     "pad.issue": "生成评价平板启用码",
     "pad.enrol": "评价平板启用",
     "pad.revoke": "停用评价平板",
+    "api_key.create": "签发接口密钥",
+    "api_key.revoke": "吊销接口密钥",
+    "api_key.use": "以接口密钥调用接口",
+    "api_key.refused": "以接口密钥调用被拒绝",
+    "api_key.limited": "接口密钥调用超过频率限制",
 }
 
 # Object kinds by table name, as entries store them.
@@ -65,6 +70,7 @@ OBJECT_TYPES = {
     "stats_score_runs": "计分结果",
     "responses": "答卷",
     "pads": "评价平板",
+    "api_keys": "接口密钥",
 }
 
 # The keys domains put in an entry's details, as the admin page names them.
@@ -111,4 +117,8 @@ DETAIL_LABELS = {
     "already": "此前已导入",
     "refused": "拒绝条数",
     "window": "服务窗口",
+    "prefix": "密钥前缀",
+    "method": "请求方式",
+    "path": "接口地址",
+    "limit": "每分钟上限",
 }

@@ -1,8 +1,8 @@
-"""Staff sign-in, sign-out, password change and the role guard."""
+"""Staff sign-in, sign-out, password change, the role guard, and the API key guard of systems."""
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -12,8 +12,9 @@ from app.kernel import sessions
 from app.kernel.extensions import db, login_manager
 from app.kernel.forms import CheckedForm
 from app.kernel.refusals import Refusal
-from app.registry import operations
+from app.kernel.scheme import current_scheme
 from app.kernel.shared import is_shared_page
+from app.registry import apikeys, operations
 from app.registry.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -52,6 +53,36 @@ def role_required(*roles):
         return wrapped
 
     return decorator
+
+
+def api_key_required(view):
+    """Allow a call carrying a valid API key (Authorization: Bearer <key>) within its per-minute limit;
+    the key is g.api_key. Refusals are JSON with a Chinese message: 401 (with WWW-Authenticate), 429 (with
+    Retry-After). Each call is recorded in the audit log."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        limit = current_scheme()["api"]["requests_per_minute"]
+        try:
+            g.api_key = apikeys.use_api_key(_bearer_token(), limit, method=request.method, path=request.path)
+        except apikeys.ApiKeyRefused as refused:
+            headers = {"WWW-Authenticate": 'Bearer realm="xiaoneng"'} if refused.status == 401 else {}
+            if refused.retry_after:
+                headers["Retry-After"] = str(refused.retry_after)
+            return {"error": refused.message}, refused.status, headers
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _bearer_token():
+    auth = request.authorization
+    return auth.token if auth is not None and auth.type == "bearer" and auth.token else None
+
+
+def require_key_unit(unit):
+    """The calling key's unit must be `unit` (a Unit or None for an unknown one); else 403."""
+    apikeys.refuse_other_unit(g.api_key, unit, method=request.method, path=request.path)
 
 
 class LoginForm(CheckedForm):

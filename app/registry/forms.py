@@ -1,4 +1,4 @@
-"""Forms of the registry: units, windows, staff accounts."""
+"""Forms of the registry: units, windows, staff accounts, API keys."""
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -51,3 +51,8 @@ class UserForm(UserEditForm):
     username = StringField("用户名", validators=[
         DataRequired(message="请填写用户名"), Length(min=3, max=64, message="用户名应为3至64个字符"),
         Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能用字母、数字和 . _ -")])
+
+
+class ApiKeyForm(CheckedForm):
+    unit = SelectField("单位（密钥只能用于本单位）", validators=[DataRequired(message="请选择单位")])
+    name = StringField("用途（使用该密钥的系统）", validators=[DataRequired(message="请填写用途"), Length(max=80)])

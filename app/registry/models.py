@@ -114,3 +114,46 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles):
         return self.role in roles
+
+
+class ApiKey(db.Model):
+    """接口密钥: lets one unit's business system (a window's queuing or case system) call the JSON API.
+
+    The key is shown once when issued; only its SHA-256 is kept. It acts for its unit alone, within a
+    per-minute limit counted on this row (one conditional update, so it holds across workers and nodes).
+    """
+
+    __tablename__ = "api_keys"
+    __table_args__ = (sa.CheckConstraint("window_requests >= 0", name="window_requests_not_negative"),)
+
+    #: row id
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the unit the key acts for; it may read and register nothing of another unit
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: what the key is for, e.g. the system using it (排队叫号系统), as the admin named it
+    name: so.Mapped[str] = so.mapped_column(sa.String(80))
+    #: the key's first characters (xn_ and 8 more), unique: names the key in lists, logs and commands
+    prefix: so.Mapped[str] = so.mapped_column(sa.String(16), unique=True)
+    #: SHA-256 of the whole key, hex; the key itself is never stored
+    key_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    #: the admin who issued it; NULL when issued from the command line
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when it was issued (naive UTC)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: when it was revoked (naive UTC); NULL while it is valid. A revoked key is refused, never reused
+    revoked_at: so.Mapped[datetime | None]
+    #: the admin who revoked it; NULL while valid or when revoked from the command line
+    revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when it was last accepted (naive UTC); NULL if never used
+    last_used_at: so.Mapped[datetime | None]
+    #: the start of the minute (naive UTC) whose requests window_requests counts; NULL if never used
+    window_started_at: so.Mapped[datetime | None]
+    #: requests accepted in the minute starting at window_started_at (the rate limit's count)
+    window_requests: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+
+    unit: so.Mapped[Unit] = so.relationship()
+    created_by: so.Mapped[User | None] = so.relationship(foreign_keys=[created_by_id])
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None

@@ -299,3 +299,4 @@ def sign_out_everywhere(user, actor):
     """End every session of an account (a lost phone, a shared PC): it must sign in again."""
     sessions.end_user_sessions(user.id)
     audit.record("user.sign_out", user, actor=actor, details={"username": user.username})
+

@@ -1,14 +1,15 @@
-"""Admin pages for the registry: units and their service windows, staff accounts."""
+"""Admin pages for the registry: units and their service windows, staff accounts, API keys."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from app.registry import operations
+from app.registry import apikeys, operations
 from app.registry.auth import role_required
+from app.kernel.clock import local_text
 from app.kernel.refusals import Refusal
 from app.kernel.extensions import db
-from app.registry.forms import UnitForm, UnitsUploadForm, UserEditForm, UserForm, WindowForm, unit_choices
-from app.registry.models import ROLE_LABELS, Unit, User, Window
+from app.registry.forms import ApiKeyForm, UnitForm, UnitsUploadForm, UserEditForm, UserForm, WindowForm, unit_choices
+from app.registry.models import ROLE_LABELS, ApiKey, Unit, User, Window
 from app.kernel.scheme import category_names, current_scheme
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -194,3 +195,32 @@ def user_sign_out(user_id):
 def user_reset_password(user_id):
     user = db.get_or_404(User, user_id)
     return _show_password_once(user, operations.reset_password(user, actor=current_user), created=False)
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+@role_required("admin")
+def api_keys():
+    form = ApiKeyForm()
+    form.unit.choices = unit_choices(blank="（请选择）")
+    if not form.is_submitted():
+        return _api_keys_page(form)
+    if not form.validate():
+        return _api_keys_page(form), 400
+    unit = operations.unit_by_code(form.unit.data)
+    api_key, key = apikeys.create_api_key(unit, form.name.data, actor=current_user)
+    # The key appears on this response only, never cached.
+    page = render_template("registry/api_key_once.html", api_key=api_key, key=key)
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+def _api_keys_page(form):
+    return render_template("registry/api_keys.html", form=form, keys=apikeys.api_keys(), local=local_text)
+
+
+@bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
+@role_required("admin")
+def api_key_revoke(key_id):
+    api_key = db.get_or_404(ApiKey, key_id)
+    apikeys.revoke_api_key(api_key, actor=current_user)
+    flash(f"已吊销接口密钥 {api_key.prefix}，使用它的系统从下一次调用起被拒绝。", "success")
+    return redirect(url_for("admin.api_keys"))
