@@ -8,7 +8,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.audit import operations as audit
-from app.kernel import sessions
+from app.kernel import ratelimit, sessions
 from app.kernel.extensions import db, login_manager
 from app.kernel.forms import CheckedForm
 from app.kernel.refusals import Refusal
@@ -18,6 +18,8 @@ from app.registry import apikeys, operations
 from app.registry.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+PAUSED = "登录失败次数过多，冷却期内不予登录"  # the audit log's reason for a refused attempt
 
 
 @login_manager.user_loader
@@ -100,7 +102,14 @@ class PasswordForm(CheckedForm):
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user, signed_in = operations.authenticate(form.username.data, form.password.data)
+        try:
+            user, signed_in = operations.authenticate(form.username.data, form.password.data,
+                                                      ratelimit.client_address())
+        except operations.SignInPaused as paused:
+            audit.record("auth.login_failed", paused.user, actor=paused.user, details={"reason": PAUSED},
+                         keep_if_refused=True)
+            flash(paused.message, "error")
+            return render_template("registry/login.html", form=form), paused.status
         if not signed_in:
             audit.record("auth.login_failed", user, actor=user, keep_if_refused=True)
             flash("用户名或密码不正确。", "error")

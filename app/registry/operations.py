@@ -3,15 +3,18 @@
 Operations flush; the request boundary (or the command) commits.
 """
 import csv
+import functools
 import io
 import os
 import re
 import secrets
 
 import sqlalchemy as sa
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit import operations as audit
-from app.kernel import sessions
+from app.kernel import ratelimit, sessions
 from app.kernel.db import upsert
 from app.kernel.extensions import db
 from app.kernel.refusals import Refusal
@@ -246,11 +249,50 @@ def edit_user(user, *, display_name, role, unit, actor):
     return changed
 
 
-def authenticate(username, password):
+def authenticate(username, password, address):
     """(the account `username` names or None, whether this sign-in succeeds): the account must exist, be
-    active and have this password."""
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
-    return user, user is not None and user.active and user.check_password(password)
+    active and have this password.
+
+    Failed sign-ins are counted per user name and per address in the shared limiter (the scheme's
+    login_failures_account and login_failures_address); once either is used up every attempt is refused,
+    the right password too, until the oldest counted failure is older than the period (SignInPaused).
+    An unknown or deactivated account is checked against a dummy hash of the same method, so that the
+    answer takes as long as for a known one and says nothing about which names exist.
+    """
+    name = username.strip()
+    user = db.session.scalar(sa.select(User).where(User.username == name))
+    keys = {"login_failures_account": name.lower(), "login_failures_address": address}
+    paused = [limit for limit, key in keys.items() if ratelimit.reached(limit, key)]
+    if paused:
+        minutes = max(ratelimit.minutes_left(limit, keys[limit]) for limit in paused)
+        raise SignInPaused(f"登录失败次数过多，为保护账号安全，请{minutes}分钟后再试。", user)
+    matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
+    if not (matches and user is not None and user.active):
+        for limit, key in keys.items():
+            ratelimit.count(limit, key)
+        return user, False
+    ratelimit.clear("login_failures_account", keys["login_failures_account"])
+    return user, True
+
+
+class SignInPaused(Refusal):
+    """Too many failed sign-ins for a user name or from an address: a cool-down."""
+
+    status = 429
+
+    def __init__(self, message, user):
+        super().__init__(message)
+        self.user = user
+
+
+def _dummy_hash():
+    """A hash of a random password with the configured method, made once per process and method."""
+    return _dummy_hash_for(current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash_for(method):
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def change_password(user, current, new):
