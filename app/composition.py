@@ -11,7 +11,8 @@ from app.kernel.text import chinese_numeral
 from app.kernel.links import public_base_missing
 from app.registry import api as registry_api, auth, cli as registry_cli, views as registry_views
 from app.registry.models import Role
-from complaints import blueprints as case_blueprints, deductions, followup, holidays, integrity, operations as case_operations
+from complaints import (blueprints as case_blueprints, deductions, followup, holidays, integrity, notify,
+                        operations as case_operations)
 from stats.web import blueprints as stats_blueprints, live, signals as stats_signals
 from surveys import signals as survey_signals
 from surveys.admin_views import bp as survey_admin_bp
@@ -44,6 +45,8 @@ def wire(app):
     stats_signals.callback_counts_wanted.connect(_callback_counts, weak=False)
     survey_signals.live_screening_wanted.connect(_live_alarms, weak=False)
     audit_signals.integrity_checks_wanted.connect(_case_integrity, weak=False)
+    stats_signals.working_day_wanted.connect(_working_day, weak=False)
+    stats_signals.unit_notice_wanted.connect(_unit_notice, weak=False)
 
 
 def _holiday_notice_missing():
@@ -72,3 +75,11 @@ def _live_alarms(_sender, campaign_id, now):
 
 def _case_integrity(_sender):
     return integrity.cases_off_their_timeline()
+
+
+def _working_day(_sender, start, days):
+    return holidays.work_calendar().add_working_days(start, days)[0]
+
+
+def _unit_notice(_sender, unit_id, text, key):
+    return notify.to_unit_text(unit_id, text, dedupe_key=key)

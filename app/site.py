@@ -59,6 +59,8 @@ DASHBOARD = [
         ("stats_inputs.parts", "导入考核项目分值", ("admin", "statistician")),
         ("stats_inputs.adjustments", "加减分台账", ("admin", "statistician")),
         ("stats_inputs.screening", "无效问卷复核", ("admin", "statistician")),
+        ("stats_appeals.index", "差评申诉（本单位差评，申请复核）", ("liaison",)),
+        ("stats_appeals.review", "差评申诉复核", ("admin",)),
         ("documents.register", "发文登记（已印发公文）", ("admin", "statistician")),
         ("exchange.index", "与省级平台交换评价数据（导出、导入）", ("admin", "statistician")),
     ]),

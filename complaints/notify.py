@@ -79,6 +79,16 @@ def to_unit(case, unit_id, topic, dedupe_key=None, **facts):
     return _queue(case, "unit", topic, unit_id=unit_id, dedupe_key=dedupe_key, **facts)
 
 
+def to_unit_text(unit_id, text, dedupe_key):
+    """Queue a notice to a unit about no case (another domain's decision, e.g. on an appeal), once per key."""
+    if db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+        return None
+    message = OutboxMessage(audience="unit", topic="notice", body=text, unit_id=unit_id, dedupe_key=dedupe_key,
+                            created_at=utcnow())
+    db.session.add(message)
+    return message
+
+
 def to_office(case, topic, dedupe_key=None, **facts):
     return _queue(case, "office", topic, dedupe_key=dedupe_key, **facts)
 

@@ -103,13 +103,13 @@ def response_scores(levels: np.ndarray, weights: np.ndarray, values: np.ndarray,
 
 def score_units(units: Sequence[Mapping], responses: Responses, items: Mapping[str, Mapping] | None,
                 scheme_survey: Mapping, scheme_screening: Mapping, *, screen: bool = True,
-                reinstated: Iterable[str] = ()) -> SurveyScores:
+                reinstated: Iterable[str] = (), upheld: Iterable[str] = ()) -> SurveyScores:
     """Screen the responses and score every unit; see the module docstring for the rules."""
     scores = response_scores(responses.levels, item_weights(responses.item_codes, items),
                              level_values(scheme_survey), responses.response_id)
     category = np.array([unit["category"] for unit in units])
     screening = screen_responses(responses, np.isnan(scores), scheme_screening, reinstated=reinstated,
-                                 enabled=screen, unit_category=category)
+                                 enabled=screen, unit_category=category, upheld=upheld)
     stats = _group_stats(responses, scores, screening.valid, len(units), scheme_survey["rate_threshold"])
     columns = _unit_columns(stats, category, scheme_survey)
     rows = [_unit_row(unit, i, stats, columns) for i, unit in enumerate(units)]

@@ -24,6 +24,10 @@ the count, and the expected rate and its baseline, or the address hash's count a
 A statistician may reinstate responses by id: they count whatever the rules said, except `empty`
 (nothing to score) and `duplicate_id` (the id's first copy is the response; extra copies stay out).
 Reinstatement is applied after all rules, so it does not change how the rules treat other responses.
+
+    appeal_upheld  the office upheld a unit's appeal (申诉复核) against this rating: it is left out after
+                   all rules and reinstatements, whatever they said, even when screening is off; it does
+                   not change how the rules treat other responses, and a statistician cannot reinstate it.
 """
 from __future__ import annotations
 
@@ -37,9 +41,11 @@ from scipy.special import pdtrc
 
 from stats.responses_io import GROUPS, Responses
 
-REASONS = ("duplicate_id", "empty", "repeat_client", "speeder", "address_burst", "burst")  # precedence order
+REASONS = ("duplicate_id", "empty", "repeat_client", "speeder", "address_burst", "burst",
+           "appeal_upheld")  # precedence order
+RULES = REASONS[:-1]  # appeal_upheld is a decision, applied last
 BASELINES = ("window", "unit", "category")  # where a window-hour's expected rate comes from, first that has one
-NOT_REINSTATABLE = ("duplicate_id", "empty")  # these never count, whatever a statistician says
+NOT_REINSTATABLE = ("duplicate_id", "empty", "appeal_upheld")  # these never count, whatever a statistician says
 _NONFIXED = GROUPS.index("nonfixed")
 
 
@@ -53,7 +59,7 @@ class Screening:
 
 def screen_responses(responses: Responses, empty: np.ndarray, params: Mapping, *,
                      reinstated: Iterable[str] = (), enabled: bool = True,
-                     unit_category: np.ndarray | None = None) -> Screening:
+                     unit_category: np.ndarray | None = None, upheld: Iterable[str] = ()) -> Screening:
     """Apply the rules with the scheme's [screening] `params`.
 
     `empty` marks responses without an answered item (scoring knows which). With enabled=False only
@@ -80,7 +86,7 @@ def screen_responses(responses: Responses, empty: np.ndarray, params: Mapping, *
         "burst": burst,
     }
     reason = np.full(len(responses), -1, np.int8)
-    for code, name in enumerate(REASONS):
+    for code, name in enumerate(RULES):
         if enabled or name == "empty":
             alive = reason < 0
             reason[alive & rules[name](alive)] = code
@@ -88,6 +94,10 @@ def screen_responses(responses: Responses, empty: np.ndarray, params: Mapping, *
     if reinstated:
         back = np.fromiter(map(reinstated.__contains__, responses.response_id), bool, len(responses))
         reason[back & ~np.isin(reason, [REASONS.index(name) for name in NOT_REINSTATABLE])] = -1
+    upheld = frozenset(upheld)
+    if upheld:
+        reason[np.fromiter(map(upheld.__contains__, responses.response_id), bool, len(responses))] = \
+            REASONS.index("appeal_upheld")
     return _screening(responses, reason, tests)
 
 

@@ -53,6 +53,9 @@ ACTIONS = {
     "api_key.use": "以接口密钥调用接口",
     "api_key.refused": "以接口密钥调用被拒绝",
     "api_key.limited": "接口密钥调用超过频率限制",
+    "appeal.lodge": "提出差评申诉",
+    "appeal.uphold": "申诉复核：成立",
+    "appeal.reject": "申诉复核：不成立",
 }
 
 # Object kinds by table name, as entries store them.
@@ -71,6 +74,7 @@ OBJECT_TYPES = {
     "responses": "答卷",
     "pads": "评价平板",
     "api_keys": "接口密钥",
+    "stats_appeals": "差评申诉",
 }
 
 # The keys domains put in an entry's details, as the admin page names them.

@@ -15,6 +15,6 @@ def requested_year(value=None):
 
 def blueprints():
     """Every blueprint of the package: result pages, input pages, the CLI group."""
-    from stats.web import admonition_views, cli, input_views, public_views, views
+    from stats.web import admonition_views, appeal_views, cli, input_views, public_views, views
 
-    return (views.bp, input_views.bp, admonition_views.bp, public_views.bp, cli.bp)
+    return (views.bp, input_views.bp, admonition_views.bp, appeal_views.bp, public_views.bp, cli.bp)

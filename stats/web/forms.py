@@ -6,6 +6,7 @@ from wtforms import (
     DecimalField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -72,3 +73,21 @@ class AdmonitionForm(CheckedForm):
 
 class AdmonitionRevokeForm(CheckedForm):
     reason = TextAreaField("撤销理由", validators=[DataRequired(message="撤销须填写理由"), Length(max=1000)])
+
+
+class AppealForm(CheckedForm):
+    """A liaison's appeal against one 差评: the rating's id, the reason; evidence files come as `files`."""
+
+    response = HiddenField(validators=[DataRequired(message="请选择要申诉的差评"), Length(max=32)])
+    reason = TextAreaField("申诉理由（必填：说明该条差评为何属于误评或恶意差评）",
+                           validators=[DataRequired(message="请写明申诉理由"), Length(max=2000, message="申诉理由不能超过2000字")])
+
+
+class AppealDecisionForm(CheckedForm):
+    """The office's decision on an appeal: upheld or not, with its reasons."""
+
+    upheld = SelectField("复核结论", choices=[SelectChoice("yes", "申诉成立（该条评价不计分）"),
+                                            SelectChoice("no", "申诉不成立（维持评价）")],
+                         validators=[InputRequired(message="请选择复核结论")])
+    note = TextAreaField("复核意见（必填）", validators=[DataRequired(message="请写明复核意见"),
+                                                   Length(max=2000, message="复核意见不能超过2000字")])

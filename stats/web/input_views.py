@@ -19,6 +19,7 @@ from stats.web.forms import AdjustmentForm, ButtonForm, PartsImportForm, Reinsta
 from stats.web.models import ORIGIN_LABELS, Adjustment
 from app.kernel.clock import local_text
 from stats.screening import NOT_REINSTATABLE
+from stats.web.appeals import upheld_by_response
 from stats.web.report import REASON_LABELS, evidence_text
 from stats.web.runs import latest_run
 from surveys.models import RESPONSE_CHANNEL_LABELS, GROUP_LABELS
@@ -137,7 +138,7 @@ def screening():
         "stats/screening.html", year=year, run=run, entries=shown, total=len(entries), page=page,
         pages=max(1, -(-len(entries) // PAGE_SIZE)), reason=reason, unit=unit,
         details=ops.response_details([e["response_id"] for e in shown]), reinstated=ops.reinstatements_of(year),
-        form=ReinstateForm(), reason_labels=REASON_LABELS, group_labels=GROUP_LABELS,
+        appeals=upheld_by_response(year), form=ReinstateForm(), reason_labels=REASON_LABELS, group_labels=GROUP_LABELS,
         straightline_count=sum(map(len, straightline.values())), straightline_label=STRAIGHTLINE_LABEL,
         channel_labels=RESPONSE_CHANNEL_LABELS, not_reinstatable=NOT_REINSTATABLE, evidence_text=evidence_text,
         units=ops.unit_names(active_only=True))

@@ -4,7 +4,7 @@ A published score run is frozen: operations refuse to touch it, the ORM hooks at
 flush that would update or delete one (with a readable message), and database triggers refuse what
 bypasses the ORM's unit of work: bulk `update()`/`delete()` statements, `Query.update()`, raw SQL.
 """
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -190,6 +190,87 @@ class Admonition(db.Model):
     adjustment: so.Mapped[Adjustment | None] = so.relationship()
     issued_by: so.Mapped[User] = so.relationship(foreign_keys=[issued_by_id])
     revoked_by: so.Mapped[User | None] = so.relationship(foreign_keys=[revoked_by_id])
+
+
+class AppealStatus:
+    pending = "pending"
+    upheld = "upheld"
+    rejected = "rejected"
+
+
+APPEAL_STATUS_LABELS = {AppealStatus.pending: "待复核", AppealStatus.upheld: "申诉成立", AppealStatus.rejected: "申诉不成立"}
+
+
+class Appeal(db.Model):
+    """申诉复核: a unit's appeal against a 差评 it holds mistaken or malicious, lodged by its liaison
+    within the scheme's working days, decided once by the office. An upheld appeal leaves the rating
+    out of every later score run (screening reason appeal_upheld); a rejected one is final."""
+
+    __tablename__ = "stats_appeals"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending', 'upheld', 'rejected')", name="status_known"),
+        sa.CheckConstraint("reason <> ''", name="reason_given"),
+        sa.CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_when_not_pending"),
+        sa.CheckConstraint("status = 'pending' OR (decision_note <> '' AND decided_by_id IS NOT NULL)",
+                           name="decision_has_note_and_author"),
+    )
+
+    #: row id
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the rating appealed (one appeal per rating)
+    response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("responses.id"), unique=True)
+    #: the unit appealing, whose rating it is
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: the assessment year of the rating's campaign
+    year: so.Mapped[int] = so.mapped_column(index=True)
+    #: why the unit holds the rating mistaken or malicious
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: pending, upheld or rejected (AppealStatus)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default=AppealStatus.pending)
+    #: the liaison who lodged it
+    lodged_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when it was lodged (naive UTC)
+    lodged_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: the last day it could be lodged (the rating's day plus the scheme's working days), as checked
+    due_on: so.Mapped[date]
+    #: the office member who decided it
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: when it was decided (naive UTC); NULL while pending
+    decided_at: so.Mapped[datetime | None]
+    #: the office's reasons for the decision
+    decision_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    response: so.Mapped[Response] = so.relationship()
+    unit: so.Mapped[Unit] = so.relationship()
+    lodged_by: so.Mapped[User] = so.relationship(foreign_keys=[lodged_by_id])
+    decided_by: so.Mapped[User | None] = so.relationship(foreign_keys=[decided_by_id])
+    attachments: so.Mapped[list["AppealAttachment"]] = so.relationship(order_by="AppealAttachment.id",
+                                                                       back_populates="appeal")
+
+    @property
+    def status_label(self):
+        return APPEAL_STATUS_LABELS[self.status]
+
+
+class AppealAttachment(db.Model):
+    """Evidence for an appeal (a PDF, JPEG or PNG), kept in the database with its hash."""
+
+    __tablename__ = "stats_appeal_attachments"
+
+    #: row id
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the appeal it supports
+    appeal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("stats_appeals.id"), index=True)
+    #: the file's name as uploaded (cleaned)
+    filename: so.Mapped[str] = so.mapped_column(sa.String(120))
+    #: its type as recognised from its first bytes: application/pdf, image/jpeg or image/png
+    mimetype: so.Mapped[str] = so.mapped_column(sa.String(40))
+    #: SHA-256 of the bytes
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    #: the file itself
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+
+    appeal: so.Mapped[Appeal] = so.relationship(back_populates="attachments")
 
 
 class RunStatus:

@@ -12,6 +12,7 @@ REASON_LABELS = {
     "speeder": "答题用时过短",
     "address_burst": "同一网络地址短时间内大量提交",
     "burst": "同一窗口短时间内集中提交",
+    "appeal_upheld": "申诉复核成立",
 }
 BASELINE_LABELS = {"window": "本窗口以往各小时的中位数", "unit": "本单位其他窗口各小时的中位数",
                    "category": "本类别单位窗口各小时的中位数"}
@@ -55,7 +56,8 @@ FLAG_SHORT = {  # for the narrow 标记 column of the run tables; the full label
 }
 STATUS_LABELS = {"draft": "草稿", "published": "已发布"}
 INPUT_LABELS = {"units": "单位名单", "responses": "答卷", "parts": "考核项目分值", "adjustments": "加减分台账",
-                "reinstatements": "恢复计分的答卷", "followup": "差评回访与整改", "scheme": "考核方案"}
+                "reinstatements": "恢复计分的答卷", "followup": "差评回访与整改", "appeals": "申诉复核成立的评价",
+                "scheme": "考核方案"}
 GROUPS = tuple(GROUP_LABELS.items())  # (code, label) for fixed, nonfixed
 
 

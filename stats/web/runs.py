@@ -26,6 +26,7 @@ from stats.web.inputs import (
     responses_digest,
 )
 from stats.web import report
+from stats.web.appeals import upheld_ids
 from stats.web.models import RunStatus, ScoreRun
 from stats.web.operations import StatsError, feed_overdue_deductions
 from stats.web.notice import ranking_notice, render_ranking_notice
@@ -33,20 +34,21 @@ from stats.web.notice import ranking_notice, render_ranking_notice
 TOLERANCE = 1e-9  # differences below this are float noise, not a change
 
 
-def score_database(year, scheme, *, screen=True, reinstated=(), progress=None):
+def score_database(year, scheme, *, screen=True, reinstated=(), upheld=(), progress=None):
     """The survey part of a year from the database: (units, responses, items, SurveyScores)."""
     units = registry_units()
     responses, items = database_responses(year, units, progress)
     scores = score_units(units, responses, items, scheme["survey"], scheme["screening"],
-                         screen=screen, reinstated=reinstated)
+                         screen=screen, reinstated=reinstated, upheld=upheld)
     return units, responses, items, scores
 
 
 def compute_results(year, scheme, progress=None):
     """(results, input hashes) of a year: the RESULT dict plus totals, dimensions and the frozen inputs."""
-    reinstated = reinstated_ids(year)
+    reinstated, upheld = reinstated_ids(year), upheld_ids(year)
     try:
-        units, responses, items, scores = score_database(year, scheme, reinstated=reinstated, progress=progress)
+        units, responses, items, scores = score_database(year, scheme, reinstated=reinstated, upheld=upheld,
+                                                         progress=progress)
     except (NoCampaign, ValueError) as error:  # ValueError: data the scheme cannot score (InputError too)
         raise StatsError(str(error)) from None
     parts = parts_rows(year)
@@ -75,7 +77,7 @@ def compute_results(year, scheme, progress=None):
         confidence=scheme["survey"]["confidence"], min_ranked=scheme["survey"]["min_ranked"],
     )
     hashes = {"units": digest(units), "responses": responses_digest(responses, items), "parts": digest(parts),
-              "adjustments": digest(ledger), "reinstatements": digest(reinstated),
+              "adjustments": digest(ledger), "reinstatements": digest(reinstated), "appeals": digest(upheld),
               "followup": digest(results["followup"])}
     return results, hashes
 

@@ -33,7 +33,7 @@ def test_run_scores_the_campaign_and_freezes_its_inputs(scored_units, make):
     assert (totals["A02"]["rank"], totals["A01"]["rank"], totals["B01"]["rank"]) == (1, 2, None)
     assert totals["B01"]["flags"][0] == "no_data"
     assert run.sequence == 1 and run.status == "draft" and run.previous_run_id is None
-    assert set(run.input_hashes) == {"units", "responses", "parts", "adjustments", "reinstatements", "followup"}
+    assert set(run.input_hashes) == {"units", "responses", "parts", "adjustments", "reinstatements", "followup", "appeals"}
     assert len(run.scheme_sha256) == 64 and run.scheme_version == "1"
     assert run.results["dimensions"]["A02"]["服务态度"] == pytest.approx(1.0)
     again = create_run(YEAR, user, "default")
