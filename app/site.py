@@ -47,6 +47,7 @@ DASHBOARD = [
     ("效能投诉", [
         ("case_staff.queue", "投诉咨询件（查询、筛选，按期限排序）", ("admin", "handler", "liaison")),
         ("case_staff.trend", "办理情况月度趋势", ("admin", "handler", "liaison")),
+        ("case_staff.first_receivers", "首问负责情况（各单位首问、转办、办结）", ("admin", "handler")),
         ("case_staff.record", "首问登记（电话、来访）", ("admin", "handler", "liaison")),
         ("case_admin.extensions", "延期审批", ("admin",)),
         ("case_admin.deduction_list", "超期扣分记录", ("admin", "statistician")),

@@ -6,7 +6,7 @@ first; the database keeps the rows append-only (see models).
 """
 from app.kernel.extensions import db
 from app.kernel.clock import utcnow
-from complaints import workflow
+from complaints import receivers, workflow
 from complaints.models import CaseEvent
 
 
@@ -26,6 +26,7 @@ def record(case, action, from_status, to_status, *, actor=None, note="", now=Non
                       actor_id=actor.id if actor else None, actor_label=label or actor_label(actor),
                       note=(note or "").strip(), created_at=now or utcnow())
     db.session.add(event)
+    receivers.tell(case, action, to_status, actor, now)
     return event
 
 

@@ -224,6 +224,7 @@ class QueueForm(CheckedForm):
     received_from = DateField("接收日期自", validators=[Optional()])
     received_to = DateField("至", validators=[Optional()])
     due = SelectField("期限", default="", validate_choice=False)
+    mine = BooleanField("只看我首问的")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -249,7 +250,8 @@ class QueueForm(CheckedForm):
         unit = active_unit(self.unit.data) if self.unit.data else None
         return Filters(text=(self.q.data or "").strip(), kind=self.kind.data, status=self.status.data,
                        unit_id=unit.id if unit else None, channel=self.channel.data,
-                       received_from=self.received_from.data, received_to=self.received_to.data, due=self.due.data)
+                       received_from=self.received_from.data, received_to=self.received_to.data, due=self.due.data,
+                       mine=bool(self.mine.data))
 
     def args(self):
         """The filters as query arguments, for page and sort links (empty ones left out)."""

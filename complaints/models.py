@@ -116,7 +116,7 @@ class Case(db.Model):
 
     #: 首问责任人: the staff member who first received the case (registered, accepted or declined it);
     #: kept after transfer; NULL while a case lodged online waits for acceptance
-    first_receiver_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    first_receiver_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     #: the office staff member who accepted or declined it; NULL before
     handler_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
 
@@ -512,3 +512,27 @@ class CalendarDay(db.Model):
     workday: so.Mapped[bool]
     #: the holiday's name (春节 …); empty if not given
     name: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
+
+
+class ReceiverNotice(db.Model):
+    """首问跟踪: one step of a case told to the officer who first received it (handler or liaison), who
+    keeps sight of the case after it moves on. Only the step and the status, never the complainant."""
+
+    __tablename__ = "case_receiver_notices"
+
+    #: the notice's number
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the case the step happened to
+    case_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("cases.id"), index=True)
+    #: the first receiver the notice is for
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    #: the workflow action of the step (accept, transfer, reply, close …)
+    action: so.Mapped[str] = so.mapped_column(sa.String(24))
+    #: the notice's text, built from the case number, kind, step, unit and status only
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: when the step happened (naive UTC)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: when the receiver opened their 我首问的 page after it (naive UTC); None while unread
+    read_at: so.Mapped[datetime | None]
+
+    case: so.Mapped[Case] = so.relationship()

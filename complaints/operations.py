@@ -139,10 +139,10 @@ def find_case(number, code):
 # --- access -------------------------------------------------------------------------------------
 
 def visibility(user):
-    """The SQL condition on Case for the cases `user` may see: a unit liaison only those assigned to
-    their unit."""
+    """The SQL condition on Case for the cases `user` may see: a unit liaison those assigned to their
+    unit and, read-only, those they received first (首问负责: they keep sight after a transfer)."""
     if user.role == Role.liaison:
-        return Case.assigned_unit_id == user.unit_id
+        return sa.or_(Case.assigned_unit_id == user.unit_id, Case.first_receiver_id == user.id)
     return sa.true()
 
 

@@ -41,6 +41,7 @@ class Filters:
     received_from: date | None = None
     received_to: date | None = None
     due: str = ""
+    mine: bool = False  # 我首问的: only the cases this user received first
 
 
 def _like(word):
@@ -115,6 +116,8 @@ def queue_statement(user, filters, today, calendar):
             .options(so.joinedload(Case.unit), so.joinedload(Case.assigned_unit)))
     if filters.text:
         stmt = stmt.where(search_condition(filters.text, user))
+    if filters.mine:
+        stmt = stmt.where(Case.first_receiver_id == user.id)
     if filters.kind:
         stmt = stmt.where(Case.kind == filters.kind)
     if filters.unit_id:

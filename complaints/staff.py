@@ -14,7 +14,8 @@ from app.kernel.extensions import db
 from app.kernel.scheme import current_scheme
 from app.registry import operations as registry
 from app.registry.models import Role
-from complaints import attachments, letters, one_time_notice, operations as ops, queue as cases_queue, workflow
+from complaints import (attachments, letters, one_time_notice, operations as ops, queue as cases_queue, receivers,
+                        workflow)
 from app.kernel.clock import local_text
 from complaints.deductions import unit_is_late
 from complaints.forms import (AcceptForm, AssignForm, CloseForm, DeclineForm, ExtensionDecisionForm, ExtensionForm,
@@ -116,6 +117,7 @@ def _render_case(case, failed=None, status=200, notice=None, revealed=None):
         "status_labels": workflow.STATUS_LABELS, "letters": letters.available(case),
         "case": case, "forms": _forms(case, user, failed), "notice": notice, "revealed": revealed,
         "can_see_identity": ops.can_see_identity(case, user), "is_office": user.role in OFFICE,
+        "receiver_only": user.role == Role.liaison and case.assigned_unit_id != user.unit_id,
         "masked": (mask_name(case.citizen_name), mask_phone(case.citizen_phone)),
         "channel_label": CASE_CHANNEL_LABELS.get(case.channel, case.channel),
         "unknown_years": unknown_years(local_today()), "unit_late": unit_is_late(case, local_today()),
@@ -133,6 +135,9 @@ def _case_or_404(number):
         abort(404)
 
 
+FILTER_FIELDS = {"status", "kind", "unit", "channel", "due", "received_from", "received_to"}
+
+
 @bp.route("/")
 @role_required(*CASE_ROLES)
 def queue():
@@ -145,9 +150,14 @@ def queue():
     number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     page = db.paginate(stmt, page=number, per_page=PER_PAGE, error_out=False, count=True)
     left = {case.id: cases_queue.days_left(case, today, calendar) for case in page.items}
+    notices, unread = receivers.notices_for(current_user) if valid and form.mine.data else ([], 0)
+    if notices:
+        receivers.mark_read(current_user)
     html = render_template("complaints/queue.html", page=page, form=form, args=form.args() if valid else {},
                            left=left, today=today, soon_days=current_scheme()["cases"]["due_soon_days"], show_identity=current_user.role in OFFICE,
-                           figures=cases_queue.figures(current_user, today, calendar),
+                           figures=cases_queue.figures(current_user, today, calendar), notices=notices,
+                           local=local_text, filtered=valid and bool(set(form.args()) & FILTER_FIELDS),
+                           unread=unread if notices else receivers.unread_count(current_user),
                            mask_name=mask_name, mask_phone=mask_phone, unknown_years=unknown_years(today))
     return html, 200 if valid else 400
 
@@ -159,6 +169,17 @@ def trend():
     today = local_today()
     return render_template("complaints/trend.html", rows=cases_queue.trend(current_user, today),
                            figures=cases_queue.figures(current_user, today, work_calendar()))
+
+
+@bp.route("/first-receivers")
+@role_required(*OFFICE)
+def first_receivers():
+    """首问负责 per unit: cases its officers received first, passed on to another unit, and closed."""
+    today = local_today()
+    year = request.args.get("year", type=int)
+    year = year if year in range(2000, 2101) else today.year
+    return render_template("complaints/first_receivers.html", year=year, rows=receivers.by_unit(year),
+                           years=range(today.year - 4, today.year + 1))
 
 
 @bp.route("/export.csv")
@@ -182,9 +203,8 @@ def record():
     case, code = ops.create_case(channel=form.channel.data, first_receiver=current_user,
                                  answer_given=form.answer_given.data, notice_items=form.notice_pairs(),
                                  **form.case_fields())
-    flash(f"已登记，编号 {case.number}，查询码 {code}。请告知来电来访人凭编号和查询码查询进度。", "success")
-    if current_user.role == Role.liaison:  # a liaison sees the case once it is assigned to their unit
-        return redirect(url_for("case_staff.queue"))
+    flash(f"已登记，编号 {case.number}，查询码 {code}。请告知来电来访人凭编号和查询码查询进度。"
+          "您是本件的首问责任人，可在“我首问的”中跟踪办理进度。", "success")
     return redirect(url_for("case_staff.detail", number=case.number))
 
 
