@@ -7,20 +7,24 @@ from app.kernel.extensions import db
 from app.registry.models import Unit, Window
 from surveys.models import Campaign, Item, Questionnaire
 
-# (code, text, dimension, weight, allow_unknown)
+# (code, text, dimension, weight, allow_unknown). The 好差评 offline indicators (整体满意, 服务效率,
+# 服务水平, 服务态度) with 廉洁自律 and 公开透明 for this assessment; every item but the overall one offers
+# 不了解, since a walk-in cannot always judge it (a blank there is no answer, not a bad one).
 NONFIXED_ITEMS = [
-    ("attitude", "工作人员的服务态度", "服务态度", 1.0, False),
-    ("efficiency", "办事效率（等候时间、办理速度）", "办事效率", 1.0, False),
-    ("notice", "办事指南和一次性告知是否清楚", "依法行政", 1.0, True),
+    ("attitude", "工作人员的服务态度（热情、耐心、文明用语）", "服务态度", 1.0, True),
+    ("efficiency", "办事效率（等候时间、办理速度）", "办事效率", 1.0, True),
+    ("competence", "服务水平（业务熟练，一次讲清办事要求和所需材料）", "服务水平", 1.0, True),
+    ("openness", "公开透明（办事指南、收费标准和办理进度公开、清楚）", "公开透明", 1.0, True),
     ("integrity", "工作人员廉洁自律（无吃拿卡要）", "廉洁自律", 1.0, True),
     ("overall", "对本次办事的总体评价", "总体评价", 2.0, False),
 ]
 FIXED_ITEMS = [
-    ("attitude", "服务态度", "服务态度", 1.0, False),
-    ("efficiency", "办事效率与限时办结", "办事效率", 1.0, False),
-    ("lawful", "依法行政、公开办事程序和依据", "依法行政", 1.0, True),
+    ("attitude", "服务态度", "服务态度", 1.0, True),
+    ("efficiency", "办事效率与限时办结", "办事效率", 1.0, True),
+    ("competence", "服务水平（首问负责、一次性告知落实情况）", "服务水平", 1.0, True),
+    ("lawful", "依法行政（按法定权限、程序和依据办事）", "依法行政", 1.0, True),
+    ("openness", "公开透明（政策、办事程序和依据、办理结果公开）", "公开透明", 1.0, True),
     ("integrity", "廉洁自律", "廉洁自律", 1.0, True),
-    ("responsibility", "首问负责和一次性告知落实情况", "办事效率", 1.0, True),
     ("overall", "对该单位机关效能建设的总体评价", "总体评价", 2.0, False),
 ]
 

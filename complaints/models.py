@@ -182,6 +182,10 @@ class Case(db.Model):
         return workflow.STATUS_LABELS[self.status]
 
     @property
+    def citizen_status_label(self):
+        return workflow.CITIZEN_STATUS_LABELS[self.status]
+
+    @property
     def is_open(self):
         return self.status in workflow.OPEN_STATUSES
 

@@ -118,6 +118,7 @@ def _render_case(case, failed=None, status=200, notice=None, revealed=None):
         "case": case, "forms": _forms(case, user, failed), "notice": notice, "revealed": revealed,
         "can_see_identity": ops.can_see_identity(case, user), "is_office": user.role in OFFICE,
         "receiver_only": user.role == Role.liaison and case.assigned_unit_id != user.unit_id,
+        "open_action": request.args.get("act", ""),
         "masked": (mask_name(case.citizen_name), mask_phone(case.citizen_phone)),
         "channel_label": CASE_CHANNEL_LABELS.get(case.channel, case.channel),
         "unknown_years": unknown_years(local_today()), "unit_late": unit_is_late(case, local_today()),
@@ -254,12 +255,21 @@ def act(number, action):
 OUTCOME_MESSAGES = {"reopened": "已记录“不满意”评价，该件重新办理（复查）。", "closed": "已记录回访评价，该件已办结。"}
 
 
+# What each workflow action did, as a sentence (a label after 已 is not always one: 已单位答复意见).
+DONE_MESSAGES = {
+    "accept": "已受理该件。", "decline": "已决定不予受理，理由将告知市民。", "assign": "已交办承办单位。",
+    "transfer": "已转至新的承办单位办理。", "request_extension": "已提交延期申请，请等待管理员审批。",
+    "approve_extension": "已批准延期，答复期限相应顺延。", "refuse_extension": "已决定不批准延期。",
+    "unit_reply": "已提交单位答复意见。", "reply": "已答复市民。",
+    "release_identity": "已向承办单位提供投诉人身份信息。", "one_time_notice": "已向市民发出一次性告知。",
+}
+
+
 def _done_message(action, outcome):
     """Say what the operation did, which may differ from the form used (a refusal, a reopening)."""
     if outcome in OUTCOME_MESSAGES:
         return OUTCOME_MESSAGES[outcome]
-    done = outcome if outcome in workflow.ACTION_LABELS else _WORKFLOW_ACTION.get(action, action)
-    return f"已{workflow.ACTION_LABELS[done]}。"
+    return DONE_MESSAGES[outcome if outcome in DONE_MESSAGES else _WORKFLOW_ACTION.get(action, action)]
 
 
 @bp.route("/<number>/letters/<kind>.pdf")

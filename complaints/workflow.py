@@ -31,6 +31,17 @@ STATUS_LABELS = {
     S.closed: "已办结",
 }
 
+# What a citizen reads: no internal steps (交办, 复查), only where the matter stands for them.
+CITIZEN_STATUS_LABELS = {
+    S.received: "已收到，等待受理",
+    S.accepted: "已受理，正在办理",
+    S.declined: "不予受理",
+    S.assigned: "已受理，正在办理",
+    S.replied: "已答复，请您评价",
+    S.reopened: "正在重新办理",
+    S.closed: "已办结",
+}
+
 FINAL_STATUSES = (S.declined, S.closed)
 OPEN_STATUSES = tuple(status for status in STATUSES if status not in FINAL_STATUSES)
 

@@ -340,7 +340,8 @@ def _paper_target(notice=None, status=200):
     windows = staff_ops.paper_windows()
     form.unit.choices = unit_choices()
     form.window.choices = [SelectChoice("", "（不指定窗口）")] + [
-        SelectChoice(w.code, f"{w.code} {w.name}", optgroup=w.unit.name) for w in windows
+        SelectChoice(w.code, f"{w.code} {w.name}", render_kw={"data-parent": w.unit.code}) for w in windows
     ]
+    # The window list follows the chosen unit (app/static/js/site.js); the server checks the pair again.
     return render_template("surveys/admin/paper_target.html", form=form, notice=notice,
                            entered=session.get("paper_sheets", 0)), status

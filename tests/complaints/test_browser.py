@@ -57,7 +57,7 @@ def test_phone_files_a_complaint_and_reads_its_status(isolated_app, live_server,
     page.get_by_label("查询码").fill(code.lower())
     page.get_by_role("button", name="查询").click()
     page.wait_for_url(f"**/cases/{number}")
-    assert page.locator("#case-status").inner_text() == "已接收，待受理"
+    assert page.locator("#case-status").inner_text() == "已收到，等待受理"
     content = page.content()
     assert "答复期限" in content and "陈十三" not in content and "13912345678" not in content
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -46,7 +46,7 @@ def test_filing_gives_number_and_code_and_stores_the_case(client, window):
 def test_status_page_shows_progress_and_nothing_personal(client, unit):
     number, code = file_case(client, unit, description="在窗口等了两小时")
     html = _status_page(client, number, code)
-    assert "已接收，待受理" in html and "受理期限" in html and unit.name in html
+    assert "已收到，等待受理" in html and "受理期限" in html and unit.name in html
     for personal in ("张三", "13812345678", "138****5678", "在窗口等了两小时"):
         assert personal not in html
 

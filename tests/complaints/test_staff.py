@@ -306,7 +306,7 @@ def test_flash_says_an_extension_was_refused(client, unit, new_case, make, login
     db.session.commit()
     login("admin")
     flash = _flash(client, act(client, case.number, "decide_extension", decision="refuse", note="理由不足"))
-    assert flash.group(1) == "已不批准延期。" and _case(case.number).extension.decision == "refused"
+    assert flash.group(1) == "已决定不批准延期。" and _case(case.number).extension.decision == "refused"
 
 
 def test_export_is_built_by_the_operations(unit, new_case, make):

@@ -140,12 +140,12 @@ def test_edit_with_answers_creates_a_new_version(client, login, make):
     revised = db.session.scalar(sa.select(Questionnaire).where(Questionnaire.code == "walkin2",
                                                              Questionnaire.version == 2))
     assert response.headers["Location"].endswith(f"/questionnaires/{revised.id}")
-    assert [item.weight for item in revised.items] == [1.0, 3.0, 1.0, 1.0]
+    assert [item.weight for item in revised.items] == [1.0, 3.0, 1.0, 1.0, 2.0]  # the fifth item removed
     assert db.session.get(Campaign, campaign.id).nonfixed_questionnaire_id == revised.id
     # The old answers still point at the old items, which kept their meaning.
     answered = set(db.session.scalars(sa.select(Answer.item_id)))
     assert answered == set(old_item_ids)
-    assert db.session.get(Questionnaire, questionnaire.id).items[4].code == "overall"
+    assert db.session.get(Questionnaire, questionnaire.id).items[5].code == "overall"
     listing = client.get("/admin/surveys/questionnaires").data.decode()
     assert "第2版（最新）" in listing and campaign.name in listing
 
@@ -192,7 +192,7 @@ def test_order_column_sorts_items(client, login, make):
     assert _post(client, f"/admin/surveys/questionnaires/{questionnaire.id}", data).status_code == 302
     db.session.expire_all()
     codes = [item.code for item in db.session.get(Questionnaire, questionnaire.id).items]
-    assert codes[-1] == "attitude" and len(codes) == 5
+    assert codes[-1] == "attitude" and len(codes) == 6
 
 
 def test_create_questionnaire(client, login):
@@ -228,7 +228,7 @@ def test_edit_page_lists_items_and_blank_rows(client, login, make):
     page = client.get(f"/admin/surveys/questionnaires/{questionnaire.id}").data.decode()
     rows = re.findall(r'name="items-(\d+)-code"', page)
     assert len(rows) == len(questionnaire.items) + 3
-    assert 'value="responsibility"' in page
+    assert 'value="openness"' in page
 
 
 def test_new_version_leaves_closed_campaigns_on_the_version_they_ran_with(make):

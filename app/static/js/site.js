@@ -18,6 +18,21 @@
       try { window.localStorage.setItem("xn-text-size", large ? "large" : "standard"); } catch (ignored) { /* not kept */ }
     });
   }
+  // <select data-follows="ID">: show only the options whose data-parent matches the select ID's value
+  // (a unit's windows); options without data-parent (the empty choice) always show.
+  document.querySelectorAll("select[data-follows]").forEach(function (select) {
+    var parent = document.getElementById(select.dataset.follows);
+    if (!parent) return;
+    function follow() {
+      Array.prototype.forEach.call(select.options, function (o) {
+        o.hidden = o.hasAttribute("data-parent") && o.dataset.parent !== parent.value;
+        o.disabled = o.hidden;
+      });
+      if (select.selectedOptions[0] && select.selectedOptions[0].hidden) select.value = "";
+    }
+    parent.addEventListener("change", follow);
+    follow();
+  });
   // <button data-print>: the browser's print dialogue.
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
