@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set-up and everyday commands. `./manage.sh run` serves the app; `./manage.sh test` runs every test.
+# Set-up and everyday commands. `./manage.sh run` serves the app; `./manage.sh flask …` runs any of its
+# commands inside the project's virtual environment; `./manage.sh test` runs every test.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
@@ -41,19 +42,32 @@ case "${1:-run}" in
         fi
         exec .venv/bin/flask --app wsgi run --host 127.0.0.1 --port "${PORT:-5000}"
         ;;
+    flask)  # any command of the app, e.g. ./manage.sh flask users create wang --role handler
+        shift
+        ensure_venv requirements.txt
+        exec .venv/bin/flask --app wsgi "$@"
+        ;;
     test)
         shift || true
         ensure_venv requirements-dev.txt
         ensure_system_packages browser
+        # Both passes run even if the first fails, so one run shows everything; the exit status is
+        # non-zero if either pass failed.
         echo "== tests on SQLite"
-        env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
+        sqlite=0
+        env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@" || sqlite=$?
+        postgres=skipped
         if [ -n "${TEST_DATABASE_URL:-}" ]; then
             echo "== tests on PostgreSQL ($TEST_DATABASE_URL)"
-            .venv/bin/python -m pytest "$@"
+            postgres=0
+            .venv/bin/python -m pytest "$@" || postgres=$?
         fi
+        verdict() { case "$1" in 0) echo passed ;; skipped) echo "skipped (TEST_DATABASE_URL not set)" ;; *) echo "FAILED (pytest exit $1)" ;; esac; }
+        echo "== SQLite: $(verdict "$sqlite"); PostgreSQL: $(verdict "$postgres")"
+        [ "$sqlite" = 0 ] && { [ "$postgres" = 0 ] || [ "$postgres" = skipped ]; }
         ;;
     *)
-        echo "usage: ./manage.sh [run|test [pytest args]]" >&2
+        echo "usage: ./manage.sh [run | flask COMMAND… | test [pytest args]]" >&2
         exit 2
         ;;
 esac

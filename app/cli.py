@@ -59,7 +59,7 @@ def init_command(demo):
 
 def _ensure_admin():
     if db.session.scalar(sa.select(User).where(User.role == Role.admin).limit(1)):
-        click.echo("管理员账号已存在（忘记密码可运行 flask --app wsgi users reset-password admin）")
+        click.echo("管理员账号已存在（忘记密码可运行 ./manage.sh flask users reset-password admin）")
         return
     _, password = operations.create_user("admin", Role.admin, display_name="管理员")
     click.echo(f"已创建管理员账号 admin，一次性密码：{password}（首次登录后须修改）")

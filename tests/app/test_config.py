@@ -89,3 +89,20 @@ def test_public_links_use_the_configured_base_also_outside_a_request(app, monkey
     assert public_url("cases.lookup") is None
     with app.test_request_context("/", base_url="http://10.0.0.5:8000/xn"):
         assert public_url("cases.lookup") == "http://10.0.0.5:8000/xn/cases/lookup"
+
+
+def test_the_readme_documents_every_setting_in_one_table():
+    """Every built-in setting, and the environment variables read beside them, have a row (name,
+    default, effect) in the README's settings table."""
+    import pathlib
+    import re
+
+    from app.kernel.config import DEFAULTS
+
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([A-Z0-9_]+)` \| [^|]+ \| [^|]+ \|$", readme, re.M)
+    wanted = {f"XN_{key}" for key in DEFAULTS} | {
+        "XN_PUBLIC_BASE_URL", "PORT", "DATABASE_URL", "XN_INSTANCE_PATH", "XN_SECRET_KEY", "XN_UPLOAD_FOLDER",
+        "TEST_DATABASE_URL"}
+    assert sorted(wanted - set(rows)) == []
+    assert len(rows) == len(set(rows)), "one row per setting"

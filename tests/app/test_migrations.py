@@ -13,4 +13,4 @@ def test_migrations_match_models(empty_app):
         upgrade(directory=empty_app.extensions["migrate"].directory)
         with db.engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
-    assert diff == [], "models changed without a migration: run `flask --app wsgi db migrate`"
+    assert diff == [], "models changed without a migration: run `./manage.sh flask db migrate`"
