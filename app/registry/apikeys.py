@@ -1,15 +1,17 @@
-"""API keys of the units' business systems: issued once, stored hashed, limited to their unit and to so
-many calls a minute, revocable; every call recorded in the audit log.
+"""API keys of the units' business systems: issued once, stored hashed, limited to their unit and to the
+scheme's rate (the shared limiter, app.kernel.ratelimit), revocable; every call recorded in the audit log.
 
 Operations flush; the request boundary (or the command) commits.
 """
 import hashlib
+import math
 import secrets
+import time
 
 import sqlalchemy as sa
 
 from app.audit import operations as audit
-from app.kernel import db as kernel_db
+from app.kernel import ratelimit
 from app.kernel.clock import utcnow
 from app.kernel.extensions import db
 from app.kernel.refusals import Refusal
@@ -75,45 +77,41 @@ def api_keys():
                                                          ApiKey.id.desc())).all()
 
 
-def use_api_key(key, limit, *, method, path):
-    """The valid key `key`, counted against `limit` calls a minute, its use recorded; else ApiKeyRefused.
+def use_api_key(key, *, method, path):
+    """The valid key `key`, within its rate (the scheme's [limits] api_key, counted per key by the shared
+    limiter), its use recorded; else ApiKeyRefused.
 
-    The count and the record outlast a refused request's rollback: a key sending bad requests is still
-    limited, and every call shows in the audit log (a limited key once a minute, not once a call).
+    The limiter's count and the audit records outlast a refused request's rollback: a key sending bad
+    requests is still limited, and every call shows in the audit log (a limited key's refusals at most as
+    often as [limits] api_key_limited_log, not once a call).
     """
     api_key = db.session.scalar(sa.select(ApiKey).where(ApiKey.key_hash == api_key_hash(key))) if key else None
     if api_key is None:
         raise ApiKeyRefused("缺少有效的接口密钥，请在请求头 Authorization 中以 Bearer 方式提供本单位的接口密钥。")
-    details = {"method": method, "path": path}
+    details = {"method": method, "path": path, "prefix": api_key.prefix}
     if api_key.revoked_at is not None:
         audit.record("api_key.refused", api_key, actor=None, keep_if_refused=True,
-                     details={**details, "prefix": api_key.prefix, "reason": "密钥已吊销"})
+                     details={**details, "reason": "密钥已吊销"})
         raise ApiKeyRefused(f"接口密钥 {api_key.prefix} 已吊销，请向效能办申请新的密钥。")
-    now = utcnow()
-    minute = now.replace(second=0, microsecond=0)
-    count = _count_call(api_key.id, minute)
-    kernel_db.keep_if_refused(lambda: _count_call(api_key.id, minute))
-    if count > limit:
-        if count == limit + 1:  # the first call over the limit this minute
-            audit.record("api_key.limited", api_key, actor=None, keep_if_refused=True,
-                         details={**details, "prefix": api_key.prefix, "limit": limit})
-        refused = ApiKeyRefused(f"调用太频繁：每个接口密钥每分钟最多调用{limit}次，请稍后再试。", 429)
-        refused.retry_after = 60 - now.second
-        raise refused
-    api_key.last_used_at = now
-    audit.record("api_key.use", api_key, actor=None, keep_if_refused=True, details={**details, "prefix": api_key.prefix})
+    name, ident = "api_key", str(api_key.id)
+    if not ratelimit.limiter().hit(ratelimit.rate(name), name, ident):
+        _refuse_limited(api_key, name, ident, details)
+    api_key.last_used_at = utcnow()
+    audit.record("api_key.use", api_key, actor=None, keep_if_refused=True, details=details)
     return api_key
 
 
-def _count_call(api_key_id, minute):
-    """Count one call in `minute` on the key's row (a new minute starts again at 1); the count after it.
-    One UPDATE … RETURNING: concurrent calls queue on the row lock, so none is missed."""
-    same_minute = ApiKey.window_started_at == minute
-    stmt = (sa.update(ApiKey).where(ApiKey.id == api_key_id)
-            .values(window_requests=sa.case((same_minute, ApiKey.window_requests + 1), else_=1),
-                    window_started_at=minute)
-            .returning(ApiKey.window_requests).execution_options(synchronize_session=False))
-    return db.session.execute(stmt).scalar_one()
+def _refuse_limited(api_key, name, ident, details):
+    rate = ratelimit.rate(name)
+    if ratelimit.limiter().hit(ratelimit.rate("api_key_limited_log"), "api_key_limited_log", ident):
+        audit.record("api_key.limited", api_key, actor=None, keep_if_refused=True,
+                     details={**details, "limit": str(rate)})
+    seconds = rate.get_expiry()
+    per = "每分钟" if seconds == 60 else f"每{seconds}秒"
+    refused = ApiKeyRefused(f"调用太频繁：每个接口密钥{per}最多调用{rate.amount}次，请稍后再试。", 429)
+    reset_at, _remaining = ratelimit.limiter().get_window_stats(rate, name, ident)
+    refused.retry_after = max(1, math.ceil(reset_at - time.time()))
+    raise refused
 
 
 def refuse_other_unit(api_key, unit, *, method, path):

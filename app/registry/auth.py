@@ -12,7 +12,6 @@ from app.kernel import ratelimit, sessions
 from app.kernel.extensions import db, login_manager
 from app.kernel.forms import CheckedForm
 from app.kernel.refusals import Refusal
-from app.kernel.scheme import current_scheme
 from app.kernel.shared import is_shared_page
 from app.registry import apikeys, operations
 from app.registry.models import User
@@ -58,15 +57,14 @@ def role_required(*roles):
 
 
 def api_key_required(view):
-    """Allow a call carrying a valid API key (Authorization: Bearer <key>) within its per-minute limit;
+    """Allow a call carrying a valid API key (Authorization: Bearer <key>) within its rate limit;
     the key is g.api_key. Refusals are JSON with a Chinese message: 401 (with WWW-Authenticate), 429 (with
     Retry-After). Each call is recorded in the audit log."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        limit = current_scheme()["api"]["requests_per_minute"]
         try:
-            g.api_key = apikeys.use_api_key(_bearer_token(), limit, method=request.method, path=request.path)
+            g.api_key = apikeys.use_api_key(_bearer_token(), method=request.method, path=request.path)
         except apikeys.ApiKeyRefused as refused:
             headers = {"WWW-Authenticate": 'Bearer realm="xiaoneng"'} if refused.status == 401 else {}
             if refused.retry_after:

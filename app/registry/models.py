@@ -119,13 +119,11 @@ class User(UserMixin, db.Model):
 class ApiKey(db.Model):
     """接口密钥: lets one unit's business system (a window's queuing or case system) call the JSON API.
 
-    The key is shown once when issued; only its SHA-256 is kept. It acts for its unit alone, within a
-    per-minute limit counted on this row (one conditional update, so it holds across workers and nodes).
+    The key is shown once when issued; only its SHA-256 is kept. It acts for its unit alone, within the
+    scheme's [limits] api_key rate, counted per key by the shared limiter (app.kernel.ratelimit).
     """
 
     __tablename__ = "api_keys"
-    __table_args__ = (sa.CheckConstraint("window_requests >= 0", name="window_requests_not_negative"),)
-
     #: row id
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     #: the unit the key acts for; it may read and register nothing of another unit
@@ -146,10 +144,6 @@ class ApiKey(db.Model):
     revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     #: when it was last accepted (naive UTC); NULL if never used
     last_used_at: so.Mapped[datetime | None]
-    #: the start of the minute (naive UTC) whose requests window_requests counts; NULL if never used
-    window_started_at: so.Mapped[datetime | None]
-    #: requests accepted in the minute starting at window_started_at (the rate limit's count)
-    window_requests: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     unit: so.Mapped[Unit] = so.relationship()
     created_by: so.Mapped[User | None] = so.relationship(foreign_keys=[created_by_id])
