@@ -62,9 +62,9 @@ errorlog = os.environ.get("XN_GUNICORN_ERRORLOG", "-")
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 
 
-# Secrets that travel in addresses: invitation tokens (/i/<token>), SMS-gateway receipt tokens
+# Secrets that travel in addresses: invitation tokens (/i/<token>), service rating tokens (/r/<token>), SMS-gateway receipt tokens
 # (/api/v1/sms/receipts/<token>) and query codes or tokens in query strings (?code=…, the case API).
-_TOKEN_PATHS = re.compile(r"(/i/|/sms/receipts/)[^/?#\s\"]+")
+_TOKEN_PATHS = re.compile(r"(/i/|/r/|/sms/receipts/)[^/?#\s\"]+")
 _TOKEN_PARAMETERS = re.compile(r"(?i)(^|[?&;])(code|token|ticket|key|password|secret)=[^&;#\s\"]*")
 REDACTED = "…"
 

@@ -19,6 +19,7 @@ from surveys.admin_views import bp as survey_admin_bp
 from surveys.progress_views import bp as survey_progress_bp
 from surveys.exchange_views import bp as exchange_bp
 from surveys.kiosk import admin_views as pad_admin_views, views as kiosk_views
+from surveys.services import api as services_api, staff_views as services_staff, views as services_views
 from surveys.views import bp as surveys_bp
 
 # Path prefixes of the staff side (sign-in included); everything else is a citizen's page.
@@ -27,7 +28,8 @@ STAFF_PATHS = ("/staff", "/admin", "/stats", "/auth")
 
 def wire(app):
     for blueprint in (site.bp, auth.bp, registry_views.bp, audit_views.bp, registry_api.bp, surveys_bp, survey_admin_bp,
-                      survey_progress_bp, exchange_bp, kiosk_views.bp, pad_admin_views.bp, *case_blueprints(),
+                      survey_progress_bp, exchange_bp, kiosk_views.bp, pad_admin_views.bp, services_views.bp,
+                      services_staff.bp, services_api.bp, *case_blueprints(),
                       *stats_blueprints(), *document_blueprints()):
         app.register_blueprint(blueprint)
     headers.init_app(app, staff_paths=STAFF_PATHS)

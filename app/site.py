@@ -43,6 +43,8 @@ DASHBOARD = [
         ("survey_admin.campaigns", "测评活动与问卷", ("admin",)),
         ("survey_admin.paper_entry", "录入纸质问卷", ("admin", "statistician")),
         ("pad_admin.index", "窗口评价平板（启用码、停用）", ("admin",)),
+        ("services_staff.new", "登记办结事项（生成办件评价二维码）", ("admin", "liaison")),
+        ("services_staff.index", "已登记的办件", ("admin", "liaison")),
     ]),
     ("效能投诉", [
         ("case_staff.queue", "投诉咨询件（查询、筛选，按期限排序）", ("admin", "handler", "liaison")),

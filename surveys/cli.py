@@ -1,5 +1,6 @@
 """Survey commands: print runs under `flask --app wsgi notices` (posters of every window, invitation letters)
-and `flask --app wsgi surveys flush` (the waiting fixed responses, the expired walk-in salts) and
+and `flask --app wsgi surveys flush` (the waiting fixed responses, the expired walk-in salts, the callback phones
+of service records whose rating link expired) and
 `surveys forget-salts`."""
 import click
 from flask.cli import with_appcontext
@@ -11,6 +12,7 @@ from app.kernel.clock import local_today
 from app.kernel.scheme import current_scheme
 from surveys import printing, salts
 from surveys.operations import store_pending_responses
+from surveys.services import operations as services
 from surveys.models import Campaign
 
 
@@ -59,11 +61,13 @@ def invitations_command(campaign_id, unit_code, out):
 @click.command("flush")
 @with_appcontext
 def flush_command():
-    """Store the fixed responses waiting for their batch, in shuffled order, and delete the walk-in salts
-    past their time (cron, hourly)."""
+    """Store the fixed responses waiting for their batch, in shuffled order, erase the callback phones of
+    unrated services whose link expired, and delete the walk-in salts past their time (cron, hourly)."""
     stored = store_pending_responses()
+    erased = services.erase_expired_phones()
     db.session.commit()
     click.echo(f"已保存等待中的固定服务对象答卷 {stored} 份")
+    click.echo(f"已删除评价链接过期的办件所留手机号 {erased} 个")
     _forget(local_today())
 
 

@@ -25,6 +25,7 @@ from app.kernel.extensions import db
 from app.kernel.scheme import current_scheme, level_labels
 from app.registry.models import Unit, Window
 from surveys.models import Answer, Campaign, Group, Item, PlatformRating, Response
+from surveys.services.models import ServiceRecord
 
 FORMAT = "xiaoneng-exchange"
 VERSION = 1
@@ -61,11 +62,13 @@ def _summaries(bad_levels, overall):
 def _rows(year, bad_levels, overall):
     summary = _summaries(bad_levels, overall)
     stmt = (sa.select(Response.public_id, Response.group, Response.channel, Response.submitted_at,
-                      Unit.code, Window.code, summary.c.overall, summary.c.mean, summary.c.bad, PlatformRating)
+                      Unit.code, Window.code, summary.c.overall, summary.c.mean, summary.c.bad, PlatformRating,
+                      ServiceRecord.matter_code, ServiceRecord.case_number)
             .join(Campaign, Campaign.id == Response.campaign_id).join(Unit, Unit.id == Response.unit_id)
             .outerjoin(Window, Window.id == Response.window_id)
             .outerjoin(summary, summary.c.response_id == Response.id)
             .outerjoin(PlatformRating, PlatformRating.response_id == Response.id)
+            .outerjoin(ServiceRecord, ServiceRecord.response_id == Response.id)
             .where(Campaign.year == year)
             .order_by(Unit.code, Response.submitted_at, Response.public_id))
     return db.session.execute(stmt.execution_options(yield_per=BATCH))
@@ -90,13 +93,13 @@ def export_records(year):
     bad_levels = list(scheme["survey"]["bad_levels"])
     overall = scheme.get("exchange", {}).get("overall_dimension", "")
     key, labels = rating_id_key(), level_labels(scheme)
-    for public_id, group, channel, submitted_at, unit, window, top, mean, bad, imported in _rows(
+    for public_id, group, channel, submitted_at, unit, window, top, mean, bad, imported, matter, case in _rows(
             year, bad_levels, overall):
         level = overall_level(top, mean)
         day, time = _when(submitted_at, group)
         record = {"rating_id": imported.rating_id if imported else opaque_id(public_id, key),
                   "source": PLATFORM if imported else OWN, "unit_code": unit, "window_code": window or "",
-                  "matter_code": "", "case_number": "", "channel": channel, "respondent_group": group,
+                  "matter_code": matter or "", "case_number": case or "", "channel": channel, "respondent_group": group,
                   "level": level, "level_label": labels.get(level, ""), "rated_on": day, "rated_time": time,
                   "bad_rating": 1 if bad else 0, "handling_status": "", "called_back_on": "", "rectified_on": ""}
         if imported:

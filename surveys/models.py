@@ -24,10 +24,12 @@ class ResponseChannel(enum.StrEnum):
     paper = "paper"
     platform = "platform"  # a rating given on the provincial platform, imported (surveys/exchange_import.py)
     pad = "pad"  # a rating given on a hall pad at the window (surveys/kiosk/)
+    service = "service"  # the one rating of a registered service (办件评价, surveys/services/)
 
 
 RESPONSE_CHANNEL_LABELS = {ResponseChannel.qr: "扫码", ResponseChannel.link: "邀请链接", ResponseChannel.paper: "纸质问卷",
-                           ResponseChannel.platform: "省级平台", ResponseChannel.pad: "评价平板"}
+                           ResponseChannel.platform: "省级平台", ResponseChannel.pad: "评价平板",
+                           ResponseChannel.service: "办件评价"}
 
 # Stored levels follow the glossary: 5 = 非常满意 … 1 = 非常不满意; NULL = 不了解.
 UNKNOWN_LABEL = "不了解"
@@ -182,7 +184,7 @@ class Response(db.Model):
     __tablename__ = "responses"
     __table_args__ = (
         sa.CheckConstraint("\"group\" IN ('fixed', 'nonfixed')", name="group_known"),
-        sa.CheckConstraint("channel IN ('qr', 'link', 'paper', 'platform', 'pad')", name="channel_known"),
+        sa.CheckConstraint("channel IN ('qr', 'link', 'paper', 'platform', 'pad', 'service')", name="channel_known"),
         sa.CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration_not_negative"),
         sa.CheckConstraint("address_hash IS NULL OR client_hash IS NOT NULL", name="address_hash_with_client"),
         # the live screening on the counts page reads the last days' responses
@@ -203,7 +205,7 @@ class Response(db.Model):
     group: so.Mapped[str] = so.mapped_column(sa.String(10))
     #: the questionnaire version answered
     questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaires.id"))
-    #: how it came in: qr, link, paper, platform or pad (ResponseChannel)
+    #: how it came in: qr, link, paper, platform, pad or service (ResponseChannel)
     channel: so.Mapped[str] = so.mapped_column(sa.String(10))
     #: the respondent's 意见和建议, free text; empty if none
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")

@@ -15,6 +15,7 @@ from surveys import intake
 from surveys import operations as survey_ops
 from surveys.kiosk.models import Pad
 from surveys.models import Group, ResponseChannel
+from surveys.services import operations as services
 
 # Letters and digits nobody misreads on a screen or mistypes on a tablet (no 0/O, 1/I/L): 12 of them
 # carry about 59 bits, far beyond guessing within a code's few minutes.
@@ -105,13 +106,9 @@ def seen(pad):
 def waiting_service(pad):
     """The address of the rating page of a service that the pad's window has just registered and nobody
     has rated yet, or None. The pad asks every [kiosk] service_poll_s seconds while nobody is using it
-    (/kiosk/next) and opens that page, so the citizen just served rates that very service.
-
-    HOOK for service records (issue 11, part 1, not landed yet): answer the newest unrated service record
-    of `pad.window` registered within a few minutes, by its one-time rating link. Until then a pad
-    shows only its window's questionnaire.
-    """
-    return None
+    (/kiosk/next) and opens that page, so the citizen just served rates that very service (the newest
+    unrated one registered within [services] pad_pickup_minutes, surveys/services)."""
+    return services.waiting_rating(pad.window_id)
 
 
 def revoke(pad, *, actor):

@@ -15,7 +15,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = os.path.join(ROOT, "gunicorn.conf.py")
 FORWARDED = "X-Forwarded-For: 198.51.100.7\r\nX-Forwarded-Proto: https\r\n"
-SECRETS = ("Inv1tat10nT0ken", "Rece1ptT0ken", "QUERYC0DE", "RefererT0ken")
+SECRETS = ("Inv1tat10nT0ken", "Rece1ptT0ken", "QUERYC0DE", "RefererT0ken", "Rat1ngT0ken")
 
 
 def _config(**settings):
@@ -54,17 +54,18 @@ def test_the_access_log_replaces_tokens(tmp_path):
     logger = cfg.logger_class(cfg)
     for uri, referer in (("/i/Inv1tat10nT0ken", "-"), ("/api/v1/sms/receipts/Rece1ptT0ken", "-"),
                          ("/api/v1/cases/20260101001?code=QUERYC0DE", "https://xn.example.gov.cn/i/RefererT0ken"),
-                         ("/cases/lookup?number=20260101001", "-")):
+                         ("/cases/lookup?number=20260101001", "-"), ("/r/Rat1ngT0ken/qr.png", "-")):
         logger.access(*_request(uri, referer), timedelta(milliseconds=12))
     logger.exception("Error handling request %s", "/i/Inv1tat10nT0ken")
     for handler in logger.access_log.handlers + logger.error_log.handlers:
         handler.close()  # flushed; gunicorn's loggers are process-wide
     lines = access.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 5
     assert '"GET /i/… HTTP/1.1" 302' in lines[0]
     assert '"GET /api/v1/sms/receipts/… HTTP/1.1"' in lines[1]
     assert '"GET /api/v1/cases/20260101001?code=… HTTP/1.1"' in lines[2] and '"https://xn.example.gov.cn/i/…"' in lines[2]
     assert '"GET /cases/lookup?number=20260101001 HTTP/1.1"' in lines[3]  # what is not a secret stays
+    assert '"GET /r/…/qr.png HTTP/1.1"' in lines[4]
     logged = access.read_text(encoding="utf-8") + errors.read_text(encoding="utf-8")
     assert "Error handling request /i/…" in logged
     assert not [secret for secret in SECRETS if secret in logged]
